@@ -1,0 +1,37 @@
+# make run: the bot with its embedded defaults (SQLite under var/, in-process queue).
+# make test: the test-suite (PostgreSQL/Redis when BIHUAN_DATABASE__URL/BIHUAN_REDIS__URL are set).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# A local-only webhook token so that `make run` and `make simulate` agree; never a real secret.
+DEV_TOKEN := local-dev-token
+
+.PHONY: run test simulate lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	BIHUAN_WECHAT__TOKEN=$${BIHUAN_WECHAT__TOKEN:-$(DEV_TOKEN)} $(BIN)/bihuan db upgrade
+	BIHUAN_WECHAT__TOKEN=$${BIHUAN_WECHAT__TOKEN:-$(DEV_TOKEN)} $(BIN)/bihuan demo
+	BIHUAN_WECHAT__TOKEN=$${BIHUAN_WECHAT__TOKEN:-$(DEV_TOKEN)} $(BIN)/bihuan serve
+
+simulate: $(STAMP)
+	BIHUAN_WECHAT__TOKEN=$${BIHUAN_WECHAT__TOKEN:-$(DEV_TOKEN)} $(BIN)/bihuan simulate --openid $${OPENID:-o_demo_customer}
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check bot handlers models jobs tests bench
+	$(BIN)/ruff format --check bot handlers models jobs tests bench
+
+bench: $(STAMP)
+	$(BIN)/python bench/webhook_bench.py
+
+clean:
+	rm -rf $(VENV) var

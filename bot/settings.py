@@ -1,0 +1,274 @@
+"""Settings: `config.toml` plus `BIHUAN_<SECTION>__<KEY>` environment overrides.
+
+The one place that reads configuration. Works without Flask (jobs, CLI, Alembic use it).
+Secrets come only from the environment; a secret written in the file is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, get_type_hints
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = PROJECT_ROOT / "config.toml"
+ENV_PREFIX = "BIHUAN_"
+
+
+class SettingsError(ValueError):
+    """An invalid setting; the message names the key in one line."""
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    timezone: str = "Asia/Shanghai"
+    company_name: str = "燃气公司"
+    log_level: str = "INFO"
+
+
+@dataclass(frozen=True)
+class WeChatSettings:
+    app_id: str = ""
+    api_base_url: str = ""
+    api_timeout_seconds: float = 3.0
+    max_body_bytes: int = 65536
+    duplicate_wait_seconds: float = 4.0
+    token: str = ""
+    app_secret: str = ""
+    encoding_aes_key: str = ""
+    encoding_aes_key_previous: str = ""
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = ""
+    echo: bool = False
+
+
+@dataclass(frozen=True)
+class RedisSettings:
+    url: str = ""
+    queue_name: str = "bihuan"
+
+
+@dataclass(frozen=True)
+class ConversationSettings:
+    idle_minutes: int = 30
+    max_content_chars: int = 1000
+    appeal_types: list = field(default_factory=lambda: ["报装", "设计", "安装", "点火", "维修",
+                                                        "服务态度", "其他"])
+    callback_promise: str = "我们将在2小时内与您联系"
+    recent_tickets: int = 5
+
+
+@dataclass(frozen=True)
+class HotlineSettings:
+    lines: list = field(default_factory=list)
+    portal_url: str = ""
+
+
+@dataclass(frozen=True)
+class SlaSettings:
+    route_minutes: int = 30
+    investigate_hours: int = 2
+    resolve_workdays_general: int = 1
+    resolve_workdays_complex: int = 5
+    callback_hours: int = 2
+    remind_at: list = field(default_factory=lambda: [0.5, 0.8])
+
+
+@dataclass(frozen=True)
+class CalendarSettings:
+    workday_start: str = "08:30"
+    configured_years: list = field(default_factory=list)
+    extra_holidays: list = field(default_factory=list)
+    extra_workdays: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class WorkflowSettings:
+    max_rounds: int = 3
+    repeat_window_days: int = 30
+    general_department: str = "综合管理部"
+
+
+@dataclass(frozen=True)
+class RatingSettings:
+    once_per_ticket: bool = True
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    base_url: str = "http://127.0.0.1:5000"
+    secret_key: str = ""
+
+
+@dataclass(frozen=True)
+class MenuSettings:
+    buttons: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Settings:
+    app: AppSettings = field(default_factory=AppSettings)
+    wechat: WeChatSettings = field(default_factory=WeChatSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    redis: RedisSettings = field(default_factory=RedisSettings)
+    conversation: ConversationSettings = field(default_factory=ConversationSettings)
+    hotline: HotlineSettings = field(default_factory=HotlineSettings)
+    sla: SlaSettings = field(default_factory=SlaSettings)
+    calendar: CalendarSettings = field(default_factory=CalendarSettings)
+    workflow: WorkflowSettings = field(default_factory=WorkflowSettings)
+    rating: RatingSettings = field(default_factory=RatingSettings)
+    web: WebSettings = field(default_factory=WebSettings)
+    menu: MenuSettings = field(default_factory=MenuSettings)
+
+    @property
+    def database_url(self) -> str:
+        """The configured database, or the embedded SQLite file under var/."""
+        if self.database.url:
+            return self.database.url
+        return f"sqlite:///{PROJECT_ROOT / 'var' / 'bihuan.sqlite3'}"
+
+    @property
+    def embedded_redis(self) -> bool:
+        return not self.redis.url
+
+    def override(self, **sections: dict[str, Any]) -> Settings:
+        """A copy with some keys replaced, e.g. override(wechat={"token": "x"}) (tests)."""
+        updated = {name: replace(getattr(self, name), **values)
+                   for name, values in sections.items()}
+        return validate(replace(self, **updated))
+
+
+SECRETS = {
+    ("wechat", "token"),
+    ("wechat", "app_secret"),
+    ("wechat", "encoding_aes_key"),
+    ("wechat", "encoding_aes_key_previous"),
+    ("web", "secret_key"),
+}
+
+
+def load_settings(path: str | os.PathLike | None = None,
+                  environ: dict[str, str] | None = None) -> Settings:
+    """Read the TOML file, apply environment overrides, validate. Raises SettingsError."""
+    environ = os.environ if environ is None else environ
+    config_path = Path(path or environ.get("BIHUAN_CONFIG") or DEFAULT_CONFIG)
+    try:
+        raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise SettingsError(f"config file not found: {config_path}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{config_path}: invalid TOML: {exc}") from exc
+    sections = _sections_from_file(raw)
+    _apply_environment(sections, environ)
+    settings = Settings(**{name: cls(**sections[name]) for name, cls in _section_classes().items()})
+    return validate(settings)
+
+
+def _section_classes() -> dict[str, type]:
+    hints = get_type_hints(Settings)
+    return {f.name: hints[f.name] for f in fields(Settings)}
+
+
+def _section_keys(cls: type) -> dict[str, Any]:
+    hints = get_type_hints(cls)
+    return {f.name: hints[f.name] for f in fields(cls)}
+
+
+def _sections_from_file(raw: dict) -> dict[str, dict]:
+    classes = _section_classes()
+    sections: dict[str, dict] = {name: {} for name in classes}
+    for section, values in raw.items():
+        if section not in classes or not isinstance(values, dict):
+            raise SettingsError(f"unknown setting section: [{section}]")
+        known = _section_keys(classes[section])
+        for key, value in values.items():
+            if key not in known:
+                raise SettingsError(f"unknown setting: {section}.{key}")
+            if (section, key) in SECRETS:
+                raise SettingsError(
+                    f"{section}.{key} is a secret: set it in the environment as "
+                    f"{ENV_PREFIX}{section.upper()}__{key.upper()}, not in the file")
+            sections[section][key] = _coerce(section, key, value, known[key])
+    return sections
+
+
+def _apply_environment(sections: dict[str, dict], environ: dict[str, str]) -> None:
+    classes = _section_classes()
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name or name == "BIHUAN_CONFIG":
+            continue
+        section, _, key = name[len(ENV_PREFIX):].lower().partition("__")
+        if section not in classes:
+            raise SettingsError(f"unknown setting section in {name}: {section}")
+        known = _section_keys(classes[section])
+        if key not in known:
+            raise SettingsError(f"unknown setting in {name}: {section}.{key}")
+        sections[section][key] = _coerce(section, key, _parse_env(value, known[key]), known[key])
+
+
+def _parse_env(value: str, kind: Any) -> Any:
+    if kind is list:
+        stripped = value.strip()
+        if stripped.startswith("["):
+            return json.loads(stripped)
+        return [item.strip() for item in stripped.split(",") if item.strip()]
+    if kind is bool:
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    return value
+
+
+def _coerce(section: str, key: str, value: Any, kind: Any) -> Any:
+    try:
+        if kind is bool and isinstance(value, bool):
+            return value
+        if kind is list:
+            if not isinstance(value, list):
+                raise TypeError("expected a list")
+            return value
+        if kind is bool:
+            raise TypeError("expected true or false")
+        return kind(value)
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"invalid setting {section}.{key}={value!r}: {exc}") from exc
+
+
+def validate(settings: Settings) -> Settings:
+    """Checks that cannot be expressed by types. Raises SettingsError naming the key."""
+    for key in ("encoding_aes_key", "encoding_aes_key_previous"):
+        value = getattr(settings.wechat, key)
+        if value and len(value) != 43:
+            raise SettingsError(f"invalid setting wechat.{key}: must be 43 characters, "
+                                f"got {len(value)}")
+    if settings.wechat.encoding_aes_key and not settings.wechat.app_id:
+        raise SettingsError("invalid setting wechat.app_id: required when an EncodingAESKey is set")
+    if settings.conversation.idle_minutes <= 0:
+        raise SettingsError("invalid setting conversation.idle_minutes: must be positive")
+    if not settings.conversation.appeal_types:
+        raise SettingsError("invalid setting conversation.appeal_types: must not be empty")
+    for fraction in settings.sla.remind_at:
+        if not 0 < float(fraction) < 1:
+            raise SettingsError(f"invalid setting sla.remind_at: {fraction} is not between 0 and 1")
+    _validate_clock(settings.calendar.workday_start)
+    _validate_timezone(settings.app.timezone)
+    return settings
+
+
+def _validate_clock(value: str) -> None:
+    hours, _, minutes = value.partition(":")
+    if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+        raise SettingsError(f"invalid setting calendar.workday_start={value!r}: expected HH:MM")
+
+
+def _validate_timezone(name: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise SettingsError(f"invalid setting app.timezone={name!r}: unknown time zone") from exc

@@ -1,0 +1,125 @@
+"""`bihuan simulate`: chat with a running server exactly as WeChat would push to it.
+
+Each typed line is a signed text message (encrypted when an EncodingAESKey is configured);
+lines starting with "/" are events and other message kinds.
+"""
+
+from __future__ import annotations
+
+import itertools
+import shlex
+import time
+
+import requests
+
+from bot import wechat
+from bot.settings import Settings
+
+HELP = """命令：
+  直接输入文字            发送文本消息
+  /click KEY              点击菜单（如 /click COMPLAINT_NEW、/click RATE_5）
+  /location 纬度 经度 地址  发送位置
+  /image                  发送一张图片
+  /voice [识别文字]        发送语音
+  /subscribe /unsubscribe 关注 / 取消关注
+  /help                   显示本帮助
+  /quit                   退出"""
+
+ACCOUNT = "gh_simulated"
+
+
+class Simulator:
+    def __init__(self, settings: Settings, url: str, openid: str, session=None):
+        self.settings = settings
+        self.url = url
+        self.openid = openid
+        self.http = session or requests.Session()
+        self._ids = itertools.count(int(time.time() * 1000))
+
+    def send_line(self, line: str) -> str:
+        """Send what one typed line means; returns the bot's reply text ("" for none)."""
+        if line.startswith("/"):
+            return self.send(self._command_fields(line))
+        return self.send(self._message("text", Content=line))
+
+    def _command_fields(self, line: str) -> dict:
+        parts = shlex.split(line[1:]) or [""]
+        name, args = parts[0].lower(), parts[1:]
+        if name == "click" and args:
+            return self._event("CLICK", EventKey=args[0])
+        if name == "location" and len(args) >= 2:
+            return self._message("location", Location_X=float(args[0]), Location_Y=float(args[1]),
+                                 Scale=15, Label=" ".join(args[2:]))
+        if name == "image":
+            n = next(self._ids)
+            return self._message("image", PicUrl=f"http://example.invalid/{n}.jpg",
+                                 MediaId=f"media-{n}")
+        if name == "voice":
+            return self._message("voice", MediaId=f"voice-{next(self._ids)}", Format="amr",
+                                 Recognition=" ".join(args))
+        if name in ("subscribe", "unsubscribe"):
+            return self._event(name)
+        raise ValueError(f"未知命令：{line}（输入 /help 查看命令）")
+
+    def _message(self, kind: str, **fields) -> dict:
+        return {"ToUserName": ACCOUNT, "FromUserName": self.openid,
+                "CreateTime": int(time.time()), "MsgType": kind, **fields,
+                "MsgId": next(self._ids)}
+
+    def _event(self, event: str, **fields) -> dict:
+        return {"ToUserName": ACCOUNT, "FromUserName": self.openid,
+                "CreateTime": next(self._ids), "MsgType": "event", "Event": event, **fields}
+
+    def send(self, fields: dict) -> str:
+        xml = wechat.build_push_xml(fields)
+        token = self.settings.wechat.token
+        timestamp, nonce = str(int(time.time())), wechat.random_nonce()
+        params = {"timestamp": timestamp, "nonce": nonce,
+                  "signature": wechat.sign(token, timestamp, nonce), "openid": self.openid}
+        keys = _keys(self.settings)
+        body = xml
+        if keys is not None:
+            body, msg_signature = wechat.encrypt_push(xml, keys, timestamp, nonce)
+            params.update(encrypt_type="aes", msg_signature=msg_signature)
+        response = self.http.post(self.url, params=params, data=body.encode("utf-8"),
+                                  headers={"Content-Type": "text/xml"}, timeout=10)
+        response.raise_for_status()
+        return reply_text(response.text, keys)
+
+
+def reply_text(body: str, keys: wechat.AesKeys | None) -> str:
+    if body in ("", "success"):
+        return ""
+    if keys is not None and "<Encrypt>" in body:
+        body = wechat.decrypt_reply(body, keys)
+    return wechat.reply_fields(body).get("Content", "")
+
+
+def _keys(settings: Settings) -> wechat.AesKeys | None:
+    config = settings.wechat
+    if not config.encoding_aes_key:
+        return None
+    return wechat.AesKeys(config.token, config.app_id, config.encoding_aes_key)
+
+
+def repl(simulator: Simulator) -> None:  # pragma: no cover - interactive
+    print(f"模拟微信用户 {simulator.openid} → {simulator.url}\n{HELP}")
+    while True:
+        try:
+            line = input("你> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return
+        if not line:
+            continue
+        if line in ("/quit", "/exit"):
+            return
+        if line == "/help":
+            print(HELP)
+            continue
+        try:
+            reply = simulator.send_line(line)
+        except (ValueError, requests.RequestException) as exc:
+            print(f"[错误] {exc}")
+            continue
+        print(f"公众号> {reply}" if reply else "公众号> （无回复）")

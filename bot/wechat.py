@@ -1,0 +1,160 @@
+"""The one module that imports wechatpy (inbound side): signatures, AES, parsing, replies.
+
+Everything here is a thin, explicit wrapper so the rest of the code deals in plain values and
+our own exceptions. wechatpy compares signatures with `!=`; we compare in constant time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+
+from wechatpy.crypto import PrpCrypto, WeChatCrypto
+from wechatpy.replies import TextReply
+
+
+class BadSignature(Exception):
+    """The push was not signed with our token."""
+
+
+class BadMessage(Exception):
+    """The body cannot be decrypted or parsed."""
+
+
+def sign(*parts: str) -> str:
+    """WeChat's signature: sha1 of the sorted, concatenated parts."""
+    return hashlib.sha1("".join(sorted(parts)).encode("utf-8")).hexdigest()
+
+
+def signature_ok(expected_parts: tuple[str, ...], given: str) -> bool:
+    return hmac.compare_digest(sign(*expected_parts).encode(), (given or "").encode())
+
+
+def check_url_signature(token: str, signature: str, timestamp: str, nonce: str) -> None:
+    if not token or not signature_ok((token, timestamp, nonce), signature):
+        raise BadSignature()
+
+
+@dataclass(frozen=True)
+class AesKeys:
+    """The current EncodingAESKey and, during a rotation, the previous one."""
+
+    token: str
+    app_id: str
+    current: str
+    previous: str = ""
+
+    def candidates(self) -> list[str]:
+        return [key for key in (self.current, self.previous) if key]
+
+
+def extract_encrypt(body: bytes) -> str:
+    """The <Encrypt> element of an encrypted push."""
+    fields = _parse_xml(body)
+    encrypt = fields.get("Encrypt")
+    if not isinstance(encrypt, str) or not encrypt:
+        raise BadMessage("missing Encrypt")
+    return encrypt
+
+
+def decrypt(body: bytes, keys: AesKeys, msg_signature: str, timestamp: str,
+            nonce: str) -> tuple[str, str]:
+    """Check msg_signature and decrypt; returns (plain xml, the key that worked)."""
+    encrypt = extract_encrypt(body)
+    if not signature_ok((keys.token, timestamp, nonce, encrypt), msg_signature):
+        raise BadSignature()
+    for key in keys.candidates():
+        try:
+            crypto = WeChatCrypto(keys.token, key, keys.app_id)
+            return PrpCrypto(crypto.key).decrypt(encrypt, keys.app_id), key
+        except Exception:  # noqa: BLE001 - any failure means "not this key"
+            continue
+    raise BadMessage("cannot decrypt with any configured key or wrong appid")
+
+
+def encrypt_reply(xml: str, keys: AesKeys, key: str, nonce: str,
+                  timestamp: str | None = None) -> str:
+    """The encrypted envelope of a reply, signed, using the key the push was decrypted with."""
+    crypto = WeChatCrypto(keys.token, key, keys.app_id)
+    return crypto.encrypt_message(xml, nonce, timestamp or str(int(time.time())))
+
+
+def parse(xml: str | bytes) -> dict[str, str]:
+    """The fields of a push as strings; BadMessage for anything malformed.
+
+    Entities are refused (XXE, billion laughs); a push needs a sender and a type.
+    """
+    fields = _parse_xml(xml)
+    for required in ("FromUserName", "MsgType"):
+        if not isinstance(fields.get(required), str) or not fields[required]:
+            raise BadMessage(f"missing {required}")
+    return {name: value if isinstance(value, str) else "" for name, value in fields.items()}
+
+
+def _parse_xml(body: str | bytes) -> dict:
+    import xmltodict
+
+    try:
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
+        fields = xmltodict.parse(text, disable_entities=True)["xml"]
+    except Exception as exc:  # noqa: BLE001 - ExpatError, ValueError (entities), KeyError...
+        raise BadMessage(f"malformed XML: {type(exc).__name__}") from exc
+    if not isinstance(fields, dict):
+        raise BadMessage("empty xml element")
+    return fields
+
+
+def text_reply_xml(to_user: str, from_user: str, content: str) -> str:
+    """A passive text reply. A "]]>" in the text would end the CDATA section: split it."""
+    safe = content.replace("]]>", "]]]]><![CDATA[>")
+    reply = TextReply(target=to_user, source=from_user, content=safe)
+    return reply.render()
+
+
+def random_nonce() -> str:
+    return secrets.token_hex(8)
+
+
+# --- helpers used by the simulator and tests to build what WeChat sends ---------------------
+
+def build_push_xml(fields: dict[str, str | int | float]) -> str:
+    """The XML of one push, as WeChat formats it (CDATA for text)."""
+    parts = []
+    for name, value in fields.items():
+        if isinstance(value, str):
+            parts.append(f"<{name}><![CDATA[{value}]]></{name}>")
+        else:
+            parts.append(f"<{name}>{value}</{name}>")
+    return "<xml>" + "".join(parts) + "</xml>"
+
+
+def encrypt_push(xml: str, keys: AesKeys, timestamp: str, nonce: str) -> tuple[str, str]:
+    """(encrypted body, msg_signature) for a push, as WeChat would send it in safe mode."""
+    crypto = WeChatCrypto(keys.token, keys.current, keys.app_id)
+    encrypt = PrpCrypto(crypto.key).encrypt(xml, keys.app_id).decode()
+    body = f"<xml><ToUserName><![CDATA[{keys.app_id}]]></ToUserName>" \
+           f"<Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>"
+    return body, sign(keys.token, timestamp, nonce, encrypt)
+
+
+def decrypt_reply(body: str, keys: AesKeys) -> str:
+    """The plain XML inside an encrypted reply (simulator, tests)."""
+    fields = _parse_xml(body)
+    sig = sign(keys.token, fields["TimeStamp"], fields["Nonce"], fields["Encrypt"])
+    if not hmac.compare_digest(sig, fields.get("MsgSignature", "")):
+        raise BadSignature()
+    for key in keys.candidates():
+        try:
+            crypto = WeChatCrypto(keys.token, key, keys.app_id)
+            return PrpCrypto(crypto.key).decrypt(fields["Encrypt"], keys.app_id)
+        except Exception:  # noqa: BLE001
+            continue
+    raise BadMessage("cannot decrypt reply")
+
+
+def reply_fields(xml: str) -> dict:
+    """The fields of a plain reply (simulator, tests)."""
+    return _parse_xml(xml)

@@ -1,0 +1,18 @@
+"""Picks the handler for a message by who sent it (explicit table, no magic)."""
+
+from __future__ import annotations
+
+from handlers import customer
+from handlers.context import Context
+from handlers.incoming import IncomingMessage
+from models.customers import staff_by_openid
+
+
+def dispatch(ctx: Context, message: IncomingMessage) -> str:
+    """The reply text for one message; "" to answer nothing."""
+    staff = staff_by_openid(ctx.session, message.openid)
+    if staff is not None:
+        from handlers import staff as staff_handlers
+
+        return staff_handlers.handle(ctx, staff, message)
+    return customer.handle(ctx, message)

@@ -1,0 +1,264 @@
+"""The webhook over HTTP: signatures, AES modes, hostile bodies, de-duplication, limits."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from bot import wechat
+from bot.app import create_app
+from bot.runtime import build_runtime
+from bot.webhook import MAX_REPLY_BYTES, clip_reply
+from models.inbound import InboundMessage
+from tests.wechat_client import WeChatTestClient
+
+# Tencent's official safe-mode test vector (WXBizMsgCrypt sample).
+VECTOR_TOKEN = "spamtest"
+VECTOR_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+VECTOR_APPID = "wx2c2769f8efd9abc2"
+VECTOR_TIMESTAMP = "1409735669"
+VECTOR_NONCE = "1320562132"
+VECTOR_MSG_SIGNATURE = "5d197aaffba7e9b25a30732f161a50dee96bd5fa"
+VECTOR_ENCRYPT = (
+    "hyzAe4OzmOMbd6TvGdIOO6uBmdJoD0Fk53REIHvxYtJlE2B655HuD0m8KUePWB3+LrPXo87wzQ1QLvbeUgmBM4x6F8P"
+    "GHQHFVAFmOD2LdJF9FrXpbUAh0B5GIItb52sn896wVsMSHGuPE328HnRGBcrS7C41IzDWyWNlZkyyXwon8T332jisa"
+    "+h6tEDYsVticbSnyU8dKOIbgU6ux5VTjg3yt+WGzjlpKn6NPhRjpA912xMezR4kw6KWwMrCVKSVCZciVGCgavjIQ6X8"
+    "tCOp3yZbGpy0VxpAe+77TszTfRd5RJSVO/HTnifJpXgCSUdUue1v6h0EIBYYI1BD1DlD+C0CR8e6OewpusjZ4uBl9Fy"
+    "JvnhvQl+q5rv1ixrcpCumEPo5MJSgM9ehVsNPfUM669WuMyVWQLCzpu9GhglF2PE="
+)
+OTHER_KEY = "ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210abcdefg"
+
+
+def aes_setup(runtime, current=VECTOR_KEY, previous="", token=VECTOR_TOKEN):
+    settings = runtime.settings.override(wechat={
+        "token": token, "app_id": VECTOR_APPID, "encoding_aes_key": current,
+        "encoding_aes_key_previous": previous})
+    aes_runtime = build_runtime(settings, redis=runtime.redis)
+    return create_app(runtime=aes_runtime).test_client(), settings
+
+
+# --- URL verification -----------------------------------------------------------------------
+
+def test_get_with_valid_signature_returns_echostr(client, settings):
+    token = settings.wechat.token
+    params = {"timestamp": "1", "nonce": "n", "echostr": "hello-echo",
+              "signature": wechat.sign(token, "1", "n")}
+    response = client.get("/wechat", query_string=params)
+    assert response.status_code == 200 and response.get_data(as_text=True) == "hello-echo"
+
+
+def test_get_with_bad_signature_is_403(client):
+    params = {"timestamp": "1", "nonce": "n", "echostr": "x", "signature": "0" * 40}
+    assert client.get("/wechat", query_string=params).status_code == 403
+
+
+# --- plaintext mode -------------------------------------------------------------------------
+
+def test_plaintext_push_gets_a_plaintext_reply(wechat):
+    reply = wechat.text("o_plain", "你好")
+    assert "投诉" in reply
+    assert "<Encrypt>" not in wechat.last_response.get_data(as_text=True)
+
+
+def test_push_signed_with_another_token_is_403(wechat):
+    xml = wechat_fields_xml("o_x", "你好")
+    assert wechat.post_xml(xml, token="not-our-token").status_code == 403
+
+
+def wechat_fields_xml(openid, content, msg_id=42):
+    return wechat_module_xml({"ToUserName": "gh", "FromUserName": openid, "CreateTime": 1,
+                              "MsgType": "text", "Content": content, "MsgId": msg_id})
+
+
+def wechat_module_xml(fields):
+    return wechat.build_push_xml(fields)
+
+
+@pytest.mark.parametrize("body", [
+    b"<xml><ToUserName>gh</ToUserName><FromUserName>o",  # truncated
+    b"not xml at all",
+    b"",
+    b"<xml></xml>",  # no sender, no type
+    b"<xml><FromUserName>o</FromUserName></xml>",  # no MsgType
+    b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+    b"<xml><FromUserName>o</FromUserName><MsgType>text</MsgType><Content>&b;</Content></xml>",
+    b'<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+    b"<xml><FromUserName>o</FromUserName><MsgType>text</MsgType><Content>&xxe;</Content></xml>",
+    "<xml><FromUserName>o</FromUserName><MsgType>text</MsgType><Content>é</Content></xml>"
+    .encode("latin-1"),  # not UTF-8
+])
+def test_hostile_or_malformed_bodies_are_400(wechat, body):
+    response = wechat.post_xml(body)
+    assert response.status_code == 400
+    assert response.get_data(as_text=True).startswith("bad message")
+
+
+def test_body_over_64_kib_is_413(wechat):
+    huge = wechat_fields_xml("o_big", "长" * 30000)
+    assert len(huge.encode()) > 65536
+    assert wechat.post_xml(huge).status_code == 413
+
+
+def test_video_outside_a_conversation_gets_the_guide(wechat):
+    fields = wechat.message("o_video", "video", MediaId="m", ThumbMediaId="t")
+    response = wechat.post_xml(wechat_module_xml(fields))
+    assert response.status_code == 200
+    assert "我要投诉" in wechat.reply_text(response)
+
+
+def test_unknown_event_answers_success(wechat):
+    unknown = wechat.event_fields("o_evt", "TEMPLATESENDJOBFINISH", Status="success")
+    response = wechat.post_xml(wechat_module_xml(unknown))
+    assert response.status_code == 200 and response.get_data(as_text=True) == "success"
+
+
+# --- safe mode (AES) ------------------------------------------------------------------------
+
+def vector_params():
+    return {"timestamp": VECTOR_TIMESTAMP, "nonce": VECTOR_NONCE, "encrypt_type": "aes",
+            "msg_signature": VECTOR_MSG_SIGNATURE,
+            "signature": wechat.sign(VECTOR_TOKEN, VECTOR_TIMESTAMP, VECTOR_NONCE)}
+
+
+def vector_body():
+    return (f"<xml><ToUserName><![CDATA[gh_10f6c3c3ac5a]]></ToUserName>"
+            f"<Encrypt><![CDATA[{VECTOR_ENCRYPT}]]></Encrypt></xml>").encode()
+
+
+def test_official_vector_decrypts_to_the_documented_message():
+    keys = wechat.AesKeys(VECTOR_TOKEN, VECTOR_APPID, VECTOR_KEY)
+    xml, key = wechat.decrypt(vector_body(), keys, VECTOR_MSG_SIGNATURE, VECTOR_TIMESTAMP,
+                              VECTOR_NONCE)
+    fields = wechat.parse(xml)
+    assert key == VECTOR_KEY
+    assert fields["Content"] == "abcdteT" and fields["MsgId"] == "6054768590064713728"
+
+
+def test_official_vector_through_the_webhook_gets_an_encrypted_reply(runtime):
+    client, settings = aes_setup(runtime)
+    response = client.post("/wechat", query_string=vector_params(), data=vector_body())
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "<Encrypt>" in body and "<MsgSignature>" in body
+    keys = wechat.AesKeys(VECTOR_TOKEN, VECTOR_APPID, VECTOR_KEY)
+    reply = wechat.reply_fields(wechat.decrypt_reply(body, keys))
+    assert reply["ToUserName"] == "oyORnuP8q7ou2gfYjqLzSIWZf0rs" and reply["Content"]
+
+
+def test_previous_key_still_decrypts_and_the_reply_uses_it(runtime):
+    client, settings = aes_setup(runtime, current=OTHER_KEY, previous=VECTOR_KEY)
+    response = client.post("/wechat", query_string=vector_params(), data=vector_body())
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    only_previous = wechat.AesKeys(VECTOR_TOKEN, VECTOR_APPID, VECTOR_KEY)
+    only_current = wechat.AesKeys(VECTOR_TOKEN, VECTOR_APPID, OTHER_KEY)
+    assert wechat.reply_fields(wechat.decrypt_reply(body, only_previous))["Content"]
+    with pytest.raises(wechat.BadMessage):
+        wechat.decrypt_reply(body, only_current)
+
+
+def test_bad_msg_signature_is_403(runtime):
+    client, _ = aes_setup(runtime)
+    params = vector_params() | {"msg_signature": "f" * 40}
+    assert client.post("/wechat", query_string=params, data=vector_body()).status_code == 403
+
+
+def test_wrong_appid_is_400(runtime):
+    settings = runtime.settings.override(wechat={
+        "token": VECTOR_TOKEN, "app_id": "wx_someone_else", "encoding_aes_key": VECTOR_KEY})
+    client = create_app(runtime=build_runtime(settings, redis=runtime.redis)).test_client()
+    response = client.post("/wechat", query_string=vector_params(), data=vector_body())
+    assert response.status_code == 400
+
+
+def test_garbage_ciphertext_is_400(runtime):
+    client, _ = aes_setup(runtime)
+    garbage = "bm90IGEgcmVhbCBjaXBoZXJ0ZXh0"
+    params = vector_params() | {
+        "msg_signature": wechat.sign(VECTOR_TOKEN, VECTOR_TIMESTAMP, VECTOR_NONCE, garbage)}
+    body = f"<xml><Encrypt><![CDATA[{garbage}]]></Encrypt></xml>".encode()
+    assert client.post("/wechat", query_string=params, data=body).status_code == 400
+
+
+def test_safe_mode_round_trip_with_our_own_encryption(runtime):
+    client, settings = aes_setup(runtime, token="tok")
+    keys = wechat.AesKeys("tok", VECTOR_APPID, VECTOR_KEY)
+    poster = WeChatTestClient(client, settings, keys=keys)
+    assert "投诉" in poster.click("o_aes", "COMPLAINT_NEW")
+
+
+# --- de-duplication -------------------------------------------------------------------------
+
+def test_three_identical_pushes_have_one_effect_and_the_same_reply(wechat, runtime):
+    wechat.click("o_dup", "COMPLAINT_NEW")
+    replies = [wechat.text("o_dup", "1", msg_id=777001) for _ in range(3)]
+    assert replies[0] and replies[0] == replies[1] == replies[2]
+    with runtime.sessions() as session:
+        assert session.query(InboundMessage).filter_by(dedupe_key="msg:777001").count() == 1
+    state = runtime.conversations.get("o_dup")
+    assert state.step == "content"  # advanced once, not three times
+
+
+def test_concurrent_identical_pushes_have_one_effect(app, runtime):
+    first = WeChatTestClient(app.test_client(), runtime.settings)
+    first.click("o_conc", "COMPLAINT_NEW")
+    replies, errors = [], []
+
+    def push():
+        try:
+            poster = WeChatTestClient(app.test_client(), runtime.settings)
+            replies.append(poster.text("o_conc", "1", msg_id=888001))
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=push) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert not errors and len(replies) == 3
+    assert len(set(replies)) == 1 and replies[0]
+    assert runtime.conversations.get("o_conc").step == "content"
+
+
+def test_duplicate_events_are_deduplicated_by_sender_and_time(wechat, runtime):
+    fields = wechat.event_fields("o_evdup", "CLICK", EventKey="COMPLAINT_MINE")
+    xml = wechat_module_xml(fields)
+    replies = [wechat.reply_text(wechat.post_xml(xml)) for _ in range(3)]
+    assert replies[0] == replies[1] == replies[2]
+    with runtime.sessions() as session:
+        assert session.query(InboundMessage).filter_by(openid="o_evdup").count() == 1
+
+
+# --- limits and failures ---------------------------------------------------------------------
+
+def test_clip_reply_never_exceeds_2048_bytes_and_keeps_characters_whole():
+    clipped = clip_reply("投" * 5000)
+    assert len(clipped.encode("utf-8")) <= MAX_REPLY_BYTES
+    assert clipped.endswith("…")
+    assert clip_reply("短") == "短"
+
+
+def test_failing_handler_is_logged_kept_for_replay_and_answered_busy(wechat, runtime,
+                                                                      monkeypatch, caplog):
+    import handlers.customer as customer
+
+    def boom(*_args, **_kwargs):
+        raise RuntimeError("database exploded")
+
+    monkeypatch.setattr(customer, "_list_tickets", boom)
+    reply = wechat.text("o_fail", "查询", msg_id=999001)
+    assert reply == "系统繁忙，请稍后再试。"
+    assert "database exploded" in caplog.text and "999001" in caplog.text
+    with runtime.sessions() as session:
+        row = session.query(InboundMessage).filter_by(dedupe_key="msg:999001").one()
+        assert row.status == "failed" and "RuntimeError" in row.error and "查询" in row.raw_xml
+
+    monkeypatch.undo()
+    from bot.replay import replay_failed
+
+    assert replay_failed(runtime) == (1, 0)
+    with runtime.sessions() as session:
+        row = session.query(InboundMessage).filter_by(dedupe_key="msg:999001").one()
+        assert row.status == "done" and "投诉" in row.reply
