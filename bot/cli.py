@@ -8,6 +8,9 @@ import sys
 
 import click
 
+from bot.cli_jobs import cron, worker
+from bot.cli_menu import push
+from bot.cli_staff import staff
 from bot.settings import SettingsError, load_settings
 
 
@@ -144,6 +147,9 @@ def menu_show(obj: Obj) -> None:
     click.echo("菜单符合微信限制。")
 
 
+menu.add_command(push)
+
+
 @cli.command()
 @click.option("--openid", required=True, help="the WeChat user to pretend to be")
 @click.option("--url", default="http://127.0.0.1:5000/wechat", show_default=True)
@@ -169,6 +175,10 @@ def inbound_replay(obj: Obj) -> None:
     done, failed = replay_failed(obj.runtime)
     click.echo(f"replayed {done}, still failing {failed}")
 
+
+cli.add_command(staff)
+cli.add_command(worker)
+cli.add_command(cron)
 
 if __name__ == "__main__":
     main()

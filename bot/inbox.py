@@ -21,6 +21,7 @@ from handlers import customer_texts
 from handlers.context import Context
 from handlers.dispatch import dispatch
 from handlers.incoming import IncomingMessage
+from jobs.queue import enqueue_written
 from models.inbound import InboundMessage
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ class Inbox:
             self._mark_failed(inbound_id, error)
             return customer_texts.BUSY
         _run_after_commit(ctx)
+        enqueue_written(runtime, session)
         return reply
 
     def _claim(self, key: str, message: IncomingMessage, xml: str) -> int | None:

@@ -26,6 +26,7 @@ class Runtime:
     redis: Redis
     conversations: ConversationStore
     inbox: object = field(default=None)
+    _cache: dict = field(default_factory=dict, repr=False)
 
     def aes_keys(self) -> wechat.AesKeys | None:
         config = self.settings.wechat
@@ -34,6 +35,22 @@ class Runtime:
         return wechat.AesKeys(token=config.token, app_id=config.app_id,
                               current=config.encoding_aes_key,
                               previous=config.encoding_aes_key_previous)
+
+    def wechat_api(self):
+        """The WeChat API client (one per process; its token is shared through Redis)."""
+        if "wechat_api" not in self._cache:
+            from bot.wechat_api import WeChatApi
+
+            self._cache["wechat_api"] = WeChatApi(self.settings, self.redis)
+        return self._cache["wechat_api"]
+
+    def deadline_policy(self):
+        """SLA limits and the working-day calendar (its per-year cache lives with it)."""
+        if "deadline_policy" not in self._cache:
+            from models.deadlines import DeadlinePolicy
+
+            self._cache["deadline_policy"] = DeadlinePolicy.from_settings(self.settings)
+        return self._cache["deadline_policy"]
 
     def close(self) -> None:
         self.engine.dispose()

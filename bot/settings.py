@@ -93,6 +93,7 @@ class WorkflowSettings:
     max_rounds: int = 3
     repeat_window_days: int = 30
     general_department: str = "综合管理部"
+    max_extension_workdays: int = 20
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,27 @@ class RatingSettings:
 class WebSettings:
     base_url: str = "http://127.0.0.1:5000"
     secret_key: str = ""
+
+
+@dataclass(frozen=True)
+class OutboxSettings:
+    retry_seconds: list = field(default_factory=lambda: [10, 30, 60, 300, 900])
+    resend_after_seconds: int = 120
+    sweep_seconds: int = 60
+    batch: int = 500
+    customer_window_hours: int = 48
+
+
+@dataclass(frozen=True)
+class DevSettings:
+    fake_wechat_port: int = 5001
+
+
+@dataclass(frozen=True)
+class TemplateSettings:
+    """Template id and field mapping per notification kind (id may be empty: not sent)."""
+
+    kinds: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -125,6 +147,9 @@ class Settings:
     rating: RatingSettings = field(default_factory=RatingSettings)
     web: WebSettings = field(default_factory=WebSettings)
     menu: MenuSettings = field(default_factory=MenuSettings)
+    outbox: OutboxSettings = field(default_factory=OutboxSettings)
+    dev: DevSettings = field(default_factory=DevSettings)
+    templates: TemplateSettings = field(default_factory=TemplateSettings)
 
     @property
     def database_url(self) -> str:
@@ -213,6 +238,11 @@ def _apply_environment(sections: dict[str, dict], environ: dict[str, str]) -> No
 
 
 def _parse_env(value: str, kind: Any) -> Any:
+    if kind is dict:
+        try:
+            return json.loads(value)
+        except ValueError as exc:
+            raise SettingsError(f"invalid JSON in environment override: {exc}") from exc
     if kind is list:
         stripped = value.strip()
         if stripped.startswith("["):

@@ -22,6 +22,7 @@ HELP = """命令：
   /image                  发送一张图片
   /voice [识别文字]        发送语音
   /subscribe /unsubscribe 关注 / 取消关注
+  /inbox                  查看本用户收到的模板消息和客服消息
   /help                   显示本帮助
   /quit                   退出"""
 
@@ -29,12 +30,29 @@ ACCOUNT = "gh_simulated"
 
 
 class Simulator:
-    def __init__(self, settings: Settings, url: str, openid: str, session=None):
+    def __init__(self, settings: Settings, url: str, openid: str, session=None,
+                 fake_url: str | None = None):
         self.settings = settings
         self.url = url
         self.openid = openid
         self.http = session or requests.Session()
+        self.fake_url = fake_url or f"http://127.0.0.1:{settings.dev.fake_wechat_port}"
         self._ids = itertools.count(int(time.time() * 1000))
+        self._seen = 0
+
+    def inbox(self) -> list[str]:
+        """Messages this openid received from the (fake) WeChat API since the last look."""
+        try:
+            response = self.http.get(f"{self.fake_url}/_fake/messages",
+                                     params={"touser": self.openid, "since": self._seen},
+                                     timeout=2)
+            response.raise_for_status()
+        except requests.RequestException:
+            return []
+        received = response.json()
+        if received:
+            self._seen = max(message["seq"] for message in received)
+        return [format_outbound(message) for message in received]
 
     def send_line(self, line: str) -> str:
         """Send what one typed line means; returns the bot's reply text ("" for none)."""
@@ -87,6 +105,16 @@ class Simulator:
         return reply_text(response.text, keys)
 
 
+def format_outbound(message: dict) -> str:
+    body = message.get("body", {})
+    if message.get("kind") == "custom":
+        return f"[客服消息] {body.get('text', {}).get('content', '')}"
+    fields = "，".join(f"{key}={value.get('value', '')}"
+                      for key, value in body.get("data", {}).items())
+    link = f" 链接 {body['url']}" if body.get("url") else ""
+    return f"[模板消息 {body.get('template_id', '')}] {fields}{link}"
+
+
 def reply_text(body: str, keys: wechat.AesKeys | None) -> str:
     if body in ("", "success"):
         return ""
@@ -117,9 +145,13 @@ def repl(simulator: Simulator) -> None:  # pragma: no cover - interactive
         if line == "/help":
             print(HELP)
             continue
-        try:
-            reply = simulator.send_line(line)
-        except (ValueError, requests.RequestException) as exc:
-            print(f"[错误] {exc}")
-            continue
-        print(f"公众号> {reply}" if reply else "公众号> （无回复）")
+        if line != "/inbox":
+            try:
+                reply = simulator.send_line(line)
+            except (ValueError, requests.RequestException) as exc:
+                print(f"[错误] {exc}")
+                continue
+            print(f"公众号> {reply}" if reply else "公众号> （无回复）")
+            time.sleep(0.5)  # let the embedded worker send what this message caused
+        for message in simulator.inbox():
+            print(f"  {message}")

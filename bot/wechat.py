@@ -1,4 +1,5 @@
-"""The one module that imports wechatpy (inbound side): signatures, AES, parsing, replies.
+"""The one module that imports wechatpy: signatures, AES, parsing, replies (inbound), and
+the thin outbound API client at the end (used by bot.wechat_api).
 
 Everything here is a thin, explicit wrapper so the rest of the code deals in plain values and
 our own exceptions. wechatpy compares signatures with `!=`; we compare in constant time.
@@ -10,9 +11,13 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
+import requests
+from wechatpy import WeChatClient
 from wechatpy.crypto import PrpCrypto, WeChatCrypto
+from wechatpy.exceptions import WeChatClientException
 from wechatpy.replies import TextReply
 
 
@@ -158,3 +163,54 @@ def decrypt_reply(body: str, keys: AesKeys) -> str:
 def reply_fields(xml: str) -> dict:
     """The fields of a plain reply (simulator, tests)."""
     return _parse_xml(xml)
+
+
+# --- outbound: the API client (bot.wechat_api decides what errors mean) -----------------------
+
+
+class ApiClient(WeChatClient):
+    """wechatpy's client for the API at ``base_url`` (the host; /cgi-bin/ is appended), with
+    the access token supplied by the ``token`` callable.
+
+    No automatic retry on 40001 (it would refresh without the shared lock) and no token fetch
+    of its own: wechatpy hard-codes the real token URL, our code fetches the token instead.
+    """
+
+    def __init__(
+        self,
+        app_id: str,
+        base_url: str,
+        timeout: float,
+        token: Callable[[], str],
+        http: requests.Session | None = None,
+    ) -> None:
+        super().__init__(app_id, "", timeout=timeout, auto_retry=False)
+        self.API_BASE_URL = base_url.rstrip("/") + "/cgi-bin/"
+        self._token = token
+        if http is not None:
+            self._http = http
+
+    @property
+    def access_token(self) -> str:
+        return self._token()
+
+    def fetch_access_token(self) -> dict:
+        raise RuntimeError("the access token is fetched by bot.tokens.SharedToken, not wechatpy")
+
+    def call(
+        self, method: str, endpoint: str, data: dict | None = None, params: dict | None = None
+    ) -> dict:
+        """The decoded JSON answer of ``endpoint`` (relative to /cgi-bin/).
+
+        Raises WeChatClientException (errcode set for a WeChat error, None for an HTTP error
+        or a body that is not JSON) or a requests exception (timeout, connection).
+        """
+        kwargs: dict = {"params": dict(params or {})}
+        if data is not None:
+            kwargs["data"] = data
+        result = self._request(method, endpoint, **kwargs)
+        if not isinstance(result, dict):
+            raise WeChatClientException(
+                None, "answer is not a JSON object", client=self, response=result
+            )
+        return result

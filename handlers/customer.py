@@ -7,12 +7,13 @@ import uuid
 from dataclasses import replace
 from zoneinfo import ZoneInfo
 
+from handlers import callback
 from handlers import conversation as conv
 from handlers import conversation_texts as conv_texts
 from handlers import customer_texts as texts
 from handlers.context import Context
 from handlers.incoming import IncomingMessage
-from models import customers, tickets
+from models import customers, repeats, tickets
 from models.people import Customer
 from models.ticket import STATUS_LABELS, Ticket
 
@@ -67,7 +68,10 @@ def _outside_conversation(ctx: Context, customer: Customer, message: IncomingMes
     match = QUERY_ONE.match(word)
     if match:
         return _show_ticket(ctx, customer, match.group(1))
-    return texts.GUIDE
+    reply = callback.answer(ctx, customer, word)
+    if reply is None and message.kind == "text":
+        reply = callback.take_reason(ctx, customer, message.text)
+    return reply or texts.GUIDE
 
 
 def _word(message: IncomingMessage) -> str:
@@ -106,9 +110,11 @@ def _file_ticket(ctx: Context, customer: Customer, draft, state) -> Ticket:
         return existing
     customer.name, customer.phone = draft.name, draft.phone
     department = tickets.general_department(ctx.session, ctx.settings.workflow.general_department)
-    return tickets.create_wechat_ticket(
+    ticket = tickets.create_wechat_ticket(
         ctx.session, customer, draft, ctx.now, timezone=ctx.settings.app.timezone,
         receiving_department=department, intake_key=intake_key)
+    repeats.link_repeat(ctx.session, ticket, ctx.now, ctx.settings.workflow.repeat_window_days)
+    return ticket
 
 
 def _list_tickets(ctx: Context, customer: Customer) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import customer
+from handlers import binding, customer, platform_events
 from handlers.context import Context
 from handlers.incoming import IncomingMessage
 from models.customers import staff_by_openid
@@ -10,7 +10,13 @@ from models.customers import staff_by_openid
 
 def dispatch(ctx: Context, message: IncomingMessage) -> str:
     """The reply text for one message; "" to answer nothing."""
+    if platform_events.is_platform_event(message):
+        return platform_events.record_delivery(ctx, message)
     staff = staff_by_openid(ctx.session, message.openid)
+    if message.kind == "text":
+        reply = binding.try_binding(ctx, message, staff)
+        if reply is not None:
+            return reply
     if staff is not None:
         from handlers import staff as staff_handlers
 

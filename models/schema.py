@@ -2,15 +2,27 @@
 
 from models.base import Base
 from models.inbound import InboundMessage
-from models.people import Customer, Department, Staff
-from models.ticket import Deadline, Ticket, TicketEvent, TicketSequence
+from models.notification import Notification
+from models.people import BindingCode, Customer, Department, Staff
+from models.ticket import (
+    Deadline,
+    DeadlineAlert,
+    SlaBreach,
+    Ticket,
+    TicketEvent,
+    TicketSequence,
+)
 
 metadata = Base.metadata
 
 __all__ = [
     "Base",
+    "BindingCode",
+    "Notification",
     "Customer",
     "Deadline",
+    "DeadlineAlert",
+    "SlaBreach",
     "Department",
     "InboundMessage",
     "Staff",

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -81,6 +82,9 @@ class Ticket(Base):
     rounds: Mapped[int] = mapped_column(Integer, default=0)
     leader_signed_off: Mapped[bool] = mapped_column(Boolean, default=False)
     explanation_pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A phone call-back (电话回访) is on the officer's list: no answer in the chat in time, an
+    # unsubscribed customer, or a customer of another channel.
+    phone_callback: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -132,13 +136,48 @@ class Deadline(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     provisional: Mapped[bool] = mapped_column(Boolean, default=False)
-    # running | met | stopped | superseded
+    # running | met (stopped in time) | late (stopped after due) | superseded (extended, restarted)
     state: Mapped[str] = mapped_column(String(12), default="running")
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the next reminder or breach alert of this clock is due (None: nothing left).
+    next_alert_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     ticket: Mapped[Ticket] = relationship(back_populates="deadlines")
 
-    __table_args__ = (Index("ix_deadlines_state_due", "state", "due_at"),)
+    __table_args__ = (
+        Index("ix_deadlines_state_due", "state", "due_at"),
+        Index("ix_deadlines_state_next_alert", "state", "next_alert_at"),
+    )
+
+
+class DeadlineAlert(Base):
+    """One reminder or breach stage of a clock, handled once (the unique key guarantees it
+    even when two sweeps run at the same time)."""
+
+    __tablename__ = "deadline_alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deadline_id: Mapped[int] = mapped_column(ForeignKey("deadlines.id"))
+    stage: Mapped[str] = mapped_column(String(20))  # remind:0.5, remind:0.8, breach, escalate
+    sent: Mapped[bool] = mapped_column(Boolean, default=True)  # False: passed over (stale)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("deadline_id", "stage"),)
+
+
+class SlaBreach(Base):
+    """A breached clock, recorded against each person responsible (for performance reviews)."""
+
+    __tablename__ = "sla_breaches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deadline_id: Mapped[int] = mapped_column(ForeignKey("deadlines.id"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    clock: Mapped[str] = mapped_column(String(20))
+    breached_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("deadline_id", "staff_id"),)
 
 
 class TicketSequence(Base):

@@ -98,3 +98,35 @@ def demo(runtime):
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+@pytest.fixture
+def fake_wechat():
+    """The local fake of the WeChat API over real HTTP."""
+    from bot.fake_wechat import FakeWeChat, FakeWeChatServer
+
+    fake = FakeWeChat("wxtestapp", "test-app-secret")
+    server = FakeWeChatServer(fake).start()
+    fake.url = server.url
+    yield fake
+    server.stop()
+
+
+@pytest.fixture
+def live(runtime, fake_wechat):
+    """A runtime whose outbound WeChat calls go to the fake, bound for rq jobs."""
+    from jobs import runtime as job_runtime
+
+    settings = runtime.settings.override(wechat={
+        "app_id": "wxtestapp", "app_secret": "test-app-secret",
+        "api_base_url": fake_wechat.url, "api_timeout_seconds": 1.0})
+    live_runtime = build_runtime(settings, redis=runtime.redis)
+    job_runtime.bind(live_runtime)
+    yield live_runtime
+    job_runtime.bind(None)
+    live_runtime.close()
+
+
+@pytest.fixture
+def live_wechat(live):
+    return WeChatTestClient(create_app(runtime=live).test_client(), live.settings)

@@ -141,3 +141,28 @@ def test_unexpected_input_mid_conversation_prompts_for_the_current_step(wechat):
     wechat.text("o_odd", "1")
     reply = wechat.click("o_odd", "HOTLINE")
     assert reply and "取消" in reply
+
+
+def test_repeat_complaints_are_linked_and_the_second_unresolved_repeat_is_accountable(
+        wechat, runtime, demo):
+    from models.notification import Notification
+
+    for _ in range(3):
+        file_complaint(wechat, "o_repeat")
+    with runtime.sessions() as session:
+        first, second, third = session.query(Ticket).order_by(Ticket.id).all()
+        assert (first.repeat_flag, second.repeat_flag, third.repeat_flag) == (False, True, True)
+        assert second.repeat_of_id == first.id and third.repeat_of_id == second.id
+        assert (second.accountability_flag, third.accountability_flag) == (False, True)
+        alerts = session.query(Notification).filter_by(kind="accountability").all()
+        assert {n.ticket_id for n in alerts} == {third.id}
+
+
+def test_a_different_appeal_type_is_not_a_repeat(wechat, runtime):
+    file_complaint(wechat, "o_other")
+    wechat.click("o_other", "COMPLAINT_NEW")
+    for answer in ("1", "报装进度太慢", "幸福路1号", "张三", "13800138000", "1"):
+        wechat.text("o_other", answer)
+    with runtime.sessions() as session:
+        assert [t.repeat_flag for t in session.query(Ticket).order_by(Ticket.id)] == [False,
+                                                                                       False]

@@ -1,0 +1,120 @@
+"""`绑定 <code>` and `解绑` in WeChat: tie an openid to a staff account, or let it go.
+
+Wrong codes are counted per openid in Redis (INCR + EXPIRE); after MAX_FAILURES within an
+hour the openid may not bind for LOCK_SECONDS. The count is written at once, not after the
+commit: it must hold even when nothing else of the message is kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from handlers.context import Context
+from handlers.incoming import IncomingMessage
+from models import staff_accounts
+from models.people import Staff
+from models.staff_accounts import ROLE_LABELS, BindingRefused
+
+log = logging.getLogger(__name__)
+
+MAX_FAILURES = 5
+LOCK_SECONDS = 3600
+FAILURES_KEY = "bihuan:binding-failures:{openid}"
+
+BIND_COMMAND = re.compile(r"^绑定(?:[\s:]+(\S+)|(\d+))?$")
+UNBIND_WORDS = {"解绑", "解除绑定"}
+
+USAGE = (
+    "绑定员工账号请发送：绑定 六位绑定码（例如：绑定 123456）。\n"
+    "绑定码请向综合管理部索取，10分钟内有效。"
+)
+WRONG = "绑定码不正确，请核对后重新发送（还可尝试{left}次）。"
+LOCKED = "绑定码错误次数过多，此微信暂停绑定。请于 {at}（约{minutes}分钟后）再试。"
+REFUSED = {
+    "used": "该绑定码已使用过，请向综合管理部重新索取。",
+    "expired": "该绑定码已过期或已作废，请向综合管理部重新索取。",
+    "inactive": "该员工账号已停用，无法绑定，请联系综合管理部。",
+    "openid_taken": "此微信已绑定员工账号「{name}」，一个微信只能绑定一个员工账号。"
+    "如需改绑，请先发送「解绑」。",
+}
+BOUND = "绑定成功！\n姓名：{name}\n部门：{department}\n角色：{role}\n发送「帮助」查看可用的命令。"
+UNBOUND = (
+    "已解除「{name}」的员工账号绑定，此微信今后按普通客户处理。\n"
+    "如需重新绑定，请向综合管理部索取新的绑定码。"
+)
+
+
+def try_binding(ctx: Context, message: IncomingMessage, staff: Staff | None = None) -> str | None:
+    """The reply to 绑定/解绑, or None when the message is neither (or 解绑 from a customer)."""
+    if message.kind != "text":
+        return None
+    text = _normalize(message.text)
+    if text in UNBIND_WORDS:
+        return _unbind(ctx, staff) if staff is not None else None
+    match = BIND_COMMAND.match(text)
+    if match is None:
+        return None
+    code = match.group(1) or match.group(2)
+    if code is None or not (code.isdigit() and len(code) == staff_accounts.CODE_DIGITS):
+        return USAGE
+    return _bind(ctx, message.openid, code)
+
+
+def _normalize(text: str) -> str:
+    """Full-width digits, spaces and colons become ASCII; trailing punctuation goes."""
+    return unicodedata.normalize("NFKC", text).strip().rstrip("。.!！")
+
+
+def _bind(ctx: Context, openid: str, code: str) -> str:
+    redis = ctx.services.redis
+    key = FAILURES_KEY.format(openid=openid)
+    if int(redis.get(key) or 0) >= MAX_FAILURES:
+        return _locked(ctx, _lock_ttl(redis, key))
+    try:
+        staff = staff_accounts.bind(ctx.session, code, openid, ctx.now)
+    except BindingRefused as refused:
+        if refused.reason == "unknown":
+            return _wrong_code(ctx, redis, key)
+        name = refused.holder.name if refused.holder is not None else ""
+        return REFUSED[refused.reason].format(name=name)
+    log.info("staff %s (#%s) bound to openid %s", staff.name, staff.id, openid)
+    ctx.on_commit(lambda: redis.delete(key))
+    ctx.on_commit(lambda: ctx.conversations.clear(openid))
+    department = staff.department.name if staff.department is not None else "—"
+    return BOUND.format(
+        name=staff.name, department=department, role=ROLE_LABELS.get(staff.role, staff.role)
+    )
+
+
+def _wrong_code(ctx: Context, redis, key: str) -> str:
+    failures = int(redis.incr(key))
+    if failures == 1 or failures >= MAX_FAILURES:
+        redis.expire(key, LOCK_SECONDS)  # the window opens at the first failure, the lock now
+    if failures >= MAX_FAILURES:
+        return _locked(ctx, LOCK_SECONDS)
+    return WRONG.format(left=MAX_FAILURES - failures)
+
+
+def _lock_ttl(redis, key: str) -> int:
+    """Seconds left on the lock; a counter that somehow lost its expiry gets one again."""
+    ttl = int(redis.ttl(key))
+    if ttl < 0:
+        redis.expire(key, LOCK_SECONDS)
+        return LOCK_SECONDS
+    return ttl
+
+
+def _locked(ctx: Context, seconds: int) -> str:
+    until = (ctx.now + timedelta(seconds=seconds)).astimezone(ZoneInfo(ctx.settings.app.timezone))
+    minutes = max(1, -(-seconds // 60))
+    return LOCKED.format(at=f"{until:%H:%M}", minutes=minutes)
+
+
+def _unbind(ctx: Context, staff: Staff) -> str:
+    staff_accounts.unbind(ctx.session, staff, ctx.now)
+    log.info("staff %s (#%s) unbound", staff.name, staff.id)
+    return UNBOUND.format(name=staff.name)

@@ -1,0 +1,248 @@
+"""What a bound staff member can say in WeChat: the commands of PRODUCT §6.
+
+An explicit table maps each command to its function, the roles that may use it and its usage
+line. The order of checks: the sender's role, the arguments, the ticket (one they cannot see
+answers exactly like one that does not exist), then the workflow's own rules. State-changing
+commands lock the ticket row and go through ``models.ticket_service.perform``; the caller owns
+the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from handlers import staff_commands
+from handlers import staff_texts as texts
+from handlers.context import Context
+from handlers.incoming import IncomingMessage
+from handlers.policy import domain_policy
+from handlers.staff_commands import ParsedCommand
+from models import ticket_queries, tickets
+from models.people import Department, Staff
+from models.staff_accounts import ROLE_LABELS
+from models.ticket_service import actor_for_staff, perform, snapshot
+from models.workflow import MOVE_LABELS, Move, MoveRefused, Severity, can_view
+
+LIST_LIMIT = 10
+SILENT_EVENTS = frozenset(
+    {"unsubscribe", "view", "location", "templatesendjobfinish", "view_miniprogram"}
+)
+
+Args = Mapping[str, Any]
+Runner = Callable[[Context, Staff, ParsedCommand], str]
+MoveBuilder = Callable[[Context, Args], Move]
+
+
+@dataclass(frozen=True)
+class StaffCommand:
+    """One row of the command table: what runs, who may run it, how it is typed."""
+
+    run: Runner
+    roles: frozenset[str]
+    usage: str
+
+
+def handle(ctx: Context, staff: Staff, message: IncomingMessage) -> str:
+    """The reply to one message from a bound staff member ("" means say nothing)."""
+    if message.kind == "event":
+        return _event(staff, message)
+    parsed = staff_commands.parse(message.text) if message.kind == "text" else None
+    if parsed is None:
+        return texts.UNKNOWN_HINT
+    return texts.scrub_phones(_command_reply(ctx, staff, parsed))
+
+
+def _command_reply(ctx: Context, staff: Staff, parsed: ParsedCommand) -> str:
+    """Role first, then arguments, then the command itself."""
+    command = COMMANDS[parsed.name]
+    if staff.role not in command.roles:
+        labels = [ROLE_LABELS[role] for role in ROLE_ORDER if role in command.roles]
+        return texts.role_refused(parsed.name, labels, command.usage)
+    if not parsed.ok:
+        return texts.failure(parsed.error, command.usage)
+    return command.run(ctx, staff, parsed)
+
+
+def _event(staff: Staff, message: IncomingMessage) -> str:
+    if message.event in SILENT_EVENTS:
+        return ""
+    return texts.WELCOME.format(name=staff.name, role=ROLE_LABELS.get(staff.role, staff.role))
+
+
+def allowed_commands(role: str) -> list[str]:
+    """Commands a role may use, in table order (for 帮助)."""
+    return [name for name, command in COMMANDS.items() if role in command.roles]
+
+
+# --- read-only commands --------------------------------------------------------------------
+
+
+def _help(ctx: Context, staff: Staff, parsed: ParsedCommand) -> str:
+    table = COMMANDS
+    usages = [table[name].usage for name in allowed_commands(staff.role)]
+    return texts.help_text(
+        staff.name,
+        ROLE_LABELS.get(staff.role, staff.role),
+        usages,
+        ctx.settings.workflow.general_department,
+    )
+
+
+def _todo(ctx: Context, staff: Staff, parsed: ParsedCommand) -> str:
+    page = ticket_queries.todo(ctx.session, staff.role, staff.id, staff.department_id, LIST_LIMIT)
+    return texts.todo_list(page, _zone(ctx), ctx.now)
+
+
+def _overdue(ctx: Context, staff: Staff, parsed: ParsedCommand) -> str:
+    page = ticket_queries.overdue(ctx.session, ctx.now, LIST_LIMIT)
+    return texts.overdue_list(page, _zone(ctx), ctx.now)
+
+
+def _stats(ctx: Context, staff: Staff, parsed: ParsedCommand) -> str:
+    period = parsed.args["period"]
+    start, end = ticket_queries.period_bounds(period, ctx.now, ctx.settings.app.timezone)
+    figures = ticket_queries.figures(ctx.session, start, end, ctx.now)
+    return texts.stats(figures, period, _zone(ctx))
+
+
+def _show(ctx: Context, staff: Staff, parsed: ParsedCommand) -> str:
+    number = parsed.args["number"]
+    ticket = tickets.find_by_number(ctx.session, number)
+    if ticket is None or not can_view(snapshot(ticket), actor_for_staff(staff)):
+        return texts.failure(texts.NOT_FOUND.format(number=number), _usage(parsed))
+    return texts.ticket_detail(ticket, _zone(ctx), ctx.now)
+
+
+# --- moves ---------------------------------------------------------------------------------
+
+
+def _move(kind: str, build: MoveBuilder) -> Runner:
+    """A command that makes one workflow move on a locked ticket."""
+
+    def run(ctx: Context, staff: Staff, parsed: ParsedCommand) -> str:
+        number = parsed.args["number"]
+        ticket = ticket_queries.lock_by_number(ctx.session, number)
+        actor = actor_for_staff(staff)
+        if ticket is None or not can_view(snapshot(ticket), actor):
+            return texts.failure(texts.NOT_FOUND.format(number=number), _usage(parsed))
+        try:
+            move = build(ctx, parsed.args)
+            outcome = perform(ctx.session, ticket, actor, move, ctx.now, domain_policy(ctx))
+        except MoveRefused as refused:
+            return texts.failure(refused.reason, _usage(parsed))
+        return texts.move_done(MOVE_LABELS[kind], ticket, outcome.event_text, _zone(ctx), ctx.now)
+
+    return run
+
+
+def _note(kind: str) -> MoveBuilder:
+    """A move whose only argument is its (required or optional) text."""
+    return lambda ctx, args: Move(kind, text=args.get("text", ""))
+
+
+def _assign_move(ctx: Context, args: Args) -> Move:
+    department = find_department(ctx, args["department"])
+    handler = find_handler(ctx, department, args.get("handler"))
+    return Move(
+        "assign",
+        department_id=department.id,
+        handler_id=handler.id if handler else None,
+        text=args.get("text", ""),
+        department_name=department.name,
+        handler_name=handler.name if handler else "",
+    )
+
+
+def find_department(ctx: Context, name: str) -> Department:
+    """The department named exactly, or the only one whose name starts with ``name``."""
+    departments = ticket_queries.departments(ctx.session)
+    exact = [d for d in departments if d.name == name]
+    matches = exact or [d for d in departments if d.name.startswith(name)]
+    if len(matches) == 1:
+        return matches[0]
+    names = "、".join(d.name for d in (matches or departments)) or "（尚未设置部门）"
+    if matches:
+        raise MoveRefused(f"部门「{name}」不唯一，请写全称：{names}")
+    raise MoveRefused(f"未找到部门「{name}」。可选部门：{names}")
+
+
+def find_handler(ctx: Context, department: Department, name: str | None) -> Staff | None:
+    """The named handler (承办人) within the department; None when no name was given."""
+    if name is None:
+        return None
+    candidates = ticket_queries.assignable_staff(ctx.session, department.id)
+    for candidate in candidates:
+        if candidate.name == name:
+            return candidate
+    names = "、".join(c.name for c in candidates) or "（该部门暂无可指定的人员）"
+    raise MoveRefused(f"{department.name}没有名为「{name}」的承办人。可选：{names}")
+
+
+def _escalate_move(ctx: Context, args: Args) -> Move:
+    return Move("escalate", severity=Severity(args["severity"]), text=args.get("text", ""))
+
+
+def _extend_move(ctx: Context, args: Args) -> Move:
+    return Move("extend", workdays=args["workdays"], text=args.get("text", ""))
+
+
+def _money_move(ctx: Context, args: Args) -> Move:
+    return Move(
+        "request_money",
+        money_kind=args["money_kind"],
+        amount=args["amount"],
+        text=args.get("text", ""),
+    )
+
+
+def _decide_money_move(ctx: Context, args: Args) -> Move:
+    return Move("decide_money", approve=args["approve"], text=args.get("text", ""))
+
+
+def _callback_move(ctx: Context, args: Args) -> Move:
+    return Move("callback", satisfied=args["satisfied"], text=args.get("text", ""))
+
+
+# --- the table -----------------------------------------------------------------------------
+
+ROLE_ORDER = ("handler", "dept_head", "officer", "leader", "executive", "clerk")
+EVERYONE = frozenset(ROLE_ORDER)
+HANDLING = frozenset({"handler", "dept_head", "officer"})  # officer: when named handler
+SUPERVISORS = frozenset({"officer", "leader"})
+
+
+COMMAND_ROWS: tuple[tuple[str, Runner, frozenset[str]], ...] = (
+    ("待办", _todo, HANDLING),
+    ("查看", _show, EVERYONE),
+    ("接单", _move("ack", _note("ack")), HANDLING),
+    ("进展", _move("progress", _note("progress")), HANDLING),
+    ("办结", _move("resolve", _note("resolve")), HANDLING),
+    ("说明", _move("explain", _note("explain")), HANDLING),
+    ("申请", _move("request_money", _money_move), HANDLING),
+    ("派单", _move("assign", _assign_move), frozenset({"officer", "leader", "dept_head"})),
+    ("无效", _move("invalid", _note("invalid")), frozenset({"officer", "dept_head"})),
+    ("升级", _move("escalate", _escalate_move), SUPERVISORS),
+    ("延期", _move("extend", _extend_move), SUPERVISORS),
+    ("催办", _move("urge", _note("urge")), SUPERVISORS),
+    ("回访", _move("callback", _callback_move), frozenset({"officer"})),
+    ("审批", _move("decide_money", _decide_money_move), frozenset({"leader", "executive"})),
+    ("签批", _move("signoff", _note("signoff")), frozenset({"leader"})),
+    ("超期", _overdue, SUPERVISORS),
+    ("统计", _stats, frozenset({"officer", "leader", "executive"})),
+    ("帮助", _help, EVERYONE),
+)
+# Every staff command, in the order 帮助 lists them.
+COMMANDS: dict[str, StaffCommand] = {
+    name: StaffCommand(run, roles, staff_commands.usage(name)) for name, run, roles in COMMAND_ROWS
+}
+
+
+def _usage(parsed: ParsedCommand) -> str:
+    return staff_commands.usage(parsed.name)
+
+
+def _zone(ctx: Context) -> ZoneInfo:
+    return ZoneInfo(ctx.settings.app.timezone)

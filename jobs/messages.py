@@ -1,0 +1,111 @@
+"""What a notification says: template data for staff and customers, and customer-service
+texts for customers inside WeChat's window. Plain functions of the row and its ticket."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.settings import Settings
+from bot.wechat_api import trim_template_value
+from models.notification import Notification
+from models.ticket import SEVERITY_LABELS, STATUS_LABELS, Ticket
+
+STAFF_TEMPLATES = {"assignment", "reminder", "breach", "urge", "approval_request",
+                   "callback_due", "rating_alert", "bulletin"}
+KIND_LABELS = {
+    "assignment": "新工单待办理",
+    "reminder": "工单即将到期",
+    "breach": "工单已超期",
+    "urge": "工单催办",
+    "approval_request": "金额审批申请",
+    "approval_result": "金额审批结果",
+    "callback_request": "工单已办结待回访",
+    "callback_result": "回访结果",
+    "callback_due": "请电话回访客户",
+    "reopened": "客户不满意已重办",
+    "explanation": "承办部门书面说明",
+    "escalated": "工单已升级",
+    "accountability": "重复投诉责任追究",
+    "invalid_reason": "无效投诉说明",
+}
+
+
+def template_key(row: Notification) -> str:
+    """Which configured template carries this notification."""
+    if row.customer_id is not None:
+        return "customer_result" if row.kind == "callback_request" else "customer_notice"
+    return row.kind if row.kind in STAFF_TEMPLATES else "notice"
+
+
+def values(row: Notification, ticket: Ticket | None, settings: Settings,
+           now: datetime) -> dict[str, str]:
+    """Every value a template field can name (config.toml [templates])."""
+    zone = ZoneInfo(settings.app.timezone)
+    payload = row.payload or {}
+    result = {
+        "number": payload.get("number", ""),
+        "stage": payload.get("stage") or KIND_LABELS.get(row.kind, "工单提醒"),
+        "reason": str(payload.get("reason") or payload.get("note") or ""),
+        "note": str(payload.get("note") or payload.get("stage") or KIND_LABELS.get(row.kind, "")),
+        "amount": str(payload.get("amount", "")),
+        "deadline": _local(payload.get("deadline"), zone),
+        "time": now.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+        "result": str(payload.get("result", "")),
+    }
+    if ticket is not None:
+        result.update(_ticket_values(ticket, zone, result))
+    if row.customer_id is not None and row.kind == "callback_request":
+        result["note"] = "回复1满意，2不满意"
+    return result
+
+
+def _ticket_values(ticket: Ticket, zone: ZoneInfo, base: dict[str, str]) -> dict[str, str]:
+    running = [d for d in ticket.deadlines if d.state == "running" and d.clock == "resolve"]
+    deadline = base["deadline"] or (
+        running[0].due_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if running else "")
+    return {
+        "number": ticket.number,
+        "matter": ticket.matter,
+        "appeal_type": ticket.appeal_type,
+        "status": STATUS_LABELS.get(ticket.status, ticket.status),
+        "severity": SEVERITY_LABELS.get(ticket.severity, ticket.severity),
+        "department": ticket.handling_department.name if ticket.handling_department else "",
+        "handler": ticket.handler.name if ticket.handler else "",
+        "result": base["result"] or ticket.result,
+        "reason": base["reason"] or ticket.invalid_reason,
+        "deadline": deadline,
+    }
+
+
+def template_data(fields: dict[str, str], available: dict[str, str]) -> dict[str, str]:
+    """Template key → value, each trimmed to what its type allows."""
+    return {key: trim_template_value(key, available.get(source, "") or "—")
+            for key, source in fields.items()}
+
+
+def ticket_url(settings: Settings, ticket: Ticket | None) -> str:
+    if ticket is None:
+        return settings.web.base_url
+    return f"{settings.web.base_url.rstrip('/')}/tickets/{ticket.number}"
+
+
+def customer_text(row: Notification, available: dict[str, str]) -> str:
+    """A customer-service message (inside the 48-hour window)."""
+    number = available["number"]
+    if row.kind == "callback_request":
+        return (f"您的投诉（单号 {number}）已办结。\n处理结果：{available['result']}\n"
+                "您对处理结果是否满意？请回复：\n1 满意\n2 不满意")
+    if row.kind == "invalid_reason":
+        return (f"您的投诉（单号 {number}）经核实不属于有效投诉：{available['reason']}\n"
+                "如有疑问，请点击「投诉服务」→「服务电话」联系我们。")
+    return f"您的投诉（单号 {number}）有新进展：{available['stage']}。"
+
+
+def _local(value, zone: ZoneInfo) -> str:
+    if not value:
+        return ""
+    try:
+        return datetime.fromisoformat(str(value)).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return str(value)

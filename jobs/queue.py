@@ -1,0 +1,43 @@
+"""Queueing jobs on rq, always after the commit of the change that made them necessary."""
+
+from __future__ import annotations
+
+import logging
+
+from redis.exceptions import RedisError
+from rq import Queue, Retry
+
+from bot.runtime import Runtime
+from models.notifications import written_in
+
+log = logging.getLogger(__name__)
+
+
+def make_queue(runtime: Runtime) -> Queue:
+    return Queue(runtime.settings.redis.queue_name, connection=runtime.redis)
+
+
+def enqueue_notifications(runtime: Runtime, ids: list[int]) -> int:
+    """Queue a send job per notification id. A Redis failure is logged, not raised: the rows
+    are in the database and the outbox sweep queues them again."""
+    if not ids:
+        return 0
+    from jobs.delivery import send_notification
+
+    queue = make_queue(runtime)
+    delays = runtime.settings.outbox.retry_seconds
+    try:
+        for notification_id in ids:
+            queue.enqueue(send_notification, notification_id,
+                          job_id=f"notification-{notification_id}",
+                          description=f"send notification {notification_id}",
+                          retry=Retry(max=len(delays), interval=delays))
+    except RedisError:
+        log.exception("could not queue notifications %s; the sweep will", ids)
+        return 0
+    return len(ids)
+
+
+def enqueue_written(runtime: Runtime, session) -> int:
+    """Queue the notifications a committed session wrote."""
+    return enqueue_notifications(runtime, [row.id for row in written_in(session)])
