@@ -32,6 +32,8 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/webhook_bench.py
+	$(BIN)/python bench/sweep_bench.py --tickets 20000
+	$(BIN)/python bench/notify_bench.py --count 300
 
 clean:
 	rm -rf $(VENV) var

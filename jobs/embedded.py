@@ -11,6 +11,7 @@ import time
 from rq import SimpleWorker
 from rq.cron import CronScheduler
 from rq.job import Job
+from rq.timeouts import TimerDeathPenalty
 
 from bot.runtime import Runtime
 from jobs import runtime as job_runtime
@@ -21,7 +22,10 @@ log = logging.getLogger(__name__)
 
 
 class ThreadWorker(SimpleWorker):
-    """A SimpleWorker that can run outside the main thread (signals belong to the server)."""
+    """A SimpleWorker that can run outside the main thread (signals belong to the server):
+    job timeouts by a timer thread instead of SIGALRM."""
+
+    death_penalty_class = TimerDeathPenalty
 
     def _install_signal_handlers(self) -> None:
         pass

@@ -47,7 +47,7 @@ def values(row: Notification, ticket: Ticket | None, settings: Settings,
         "number": payload.get("number", ""),
         "stage": payload.get("stage") or KIND_LABELS.get(row.kind, "工单提醒"),
         "reason": str(payload.get("reason") or payload.get("note") or ""),
-        "note": str(payload.get("note") or payload.get("stage") or KIND_LABELS.get(row.kind, "")),
+        "note": str(payload.get("note") or ""),
         "amount": str(payload.get("amount", "")),
         "deadline": _local(payload.get("deadline"), zone),
         "time": now.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
@@ -74,6 +74,7 @@ def _ticket_values(ticket: Ticket, zone: ZoneInfo, base: dict[str, str]) -> dict
         "handler": ticket.handler.name if ticket.handler else "",
         "result": base["result"] or ticket.result,
         "reason": base["reason"] or ticket.invalid_reason,
+        "note": base["note"] or ticket.matter,
         "deadline": deadline,
     }
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from models import notifications
 from models.deadlines import BREACH, ESCALATE, DeadlinePolicy, Stage
@@ -33,8 +33,9 @@ def due_deadlines(session: Session, now: datetime, limit: int) -> list[Deadline]
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
-        statement = statement.with_for_update(skip_locked=True)
-    return list(session.scalars(statement))
+        statement = statement.with_for_update(skip_locked=True, of=Deadline)
+    # One query for the tickets of the batch instead of one per clock.
+    return list(session.scalars(statement.options(selectinload(Deadline.ticket))))
 
 
 def sweep(session: Session, now: datetime, policy: DeadlinePolicy, limit: int = 500) -> int:

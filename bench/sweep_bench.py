@@ -1,0 +1,143 @@
+"""The deadline sweep over many open tickets of which few are due.
+
+    BIHUAN_DATABASE__URL=postgresql+psycopg://postgres@127.0.0.1:5432/bihuan_bench \
+        python bench/sweep_bench.py --tickets 100000 --due 100
+
+Creates the tickets and their running resolve clocks with set-based SQL, then times one
+sweep and counts the SQL statements it ran; prints the plan of the selecting query.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import event, text  # noqa: E402
+
+from bot.db import transaction  # noqa: E402
+from bot.runtime import build_runtime  # noqa: E402
+from bot.settings import load_settings  # noqa: E402
+from models import alerts  # noqa: E402
+from models.demo import seed_demo  # noqa: E402
+from models.migrate import upgrade  # noqa: E402
+from models.schema import metadata  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tickets", type=int, default=100_000)
+    parser.add_argument("--due", type=int, default=100)
+    args = parser.parse_args()
+    environ = dict(os.environ)
+    environ.setdefault("BIHUAN_DATABASE__URL", f"sqlite:///{tempfile.mkdtemp()}/sweep.sqlite3")
+    settings = load_settings(environ=environ)
+    runtime = build_runtime(settings)
+    reset(runtime)
+    upgrade(settings, runtime.engine)
+    now = datetime.now(UTC)
+    started = time.perf_counter()
+    populate(runtime, args.tickets, args.due, now)
+    print(f"{runtime.engine.dialect.name}: {args.tickets} open tickets, {args.due} due "
+          f"(populated in {time.perf_counter() - started:.1f} s)")
+    explain(runtime, now)
+    measure(runtime, now)
+
+
+def reset(runtime) -> None:
+    with runtime.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        else:
+            metadata.drop_all(connection)
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+def populate(runtime, count: int, due: int, now: datetime) -> None:
+    with transaction(runtime.sessions) as session:
+        seed_demo(session, runtime.settings)
+    later, past = now + timedelta(days=2), now - timedelta(minutes=5)
+    with runtime.engine.begin() as connection:
+        handler = connection.execute(text("SELECT id, department_id FROM staff "
+                                          "WHERE role = 'handler' ORDER BY id")).first()
+        connection.execute(text(TICKETS_SQL[connection.dialect.name]),
+                           {"n": count, "now": naive(connection, now), "handler": handler[0],
+                            "dept": handler[1]})
+        connection.execute(text(
+            "INSERT INTO deadlines (ticket_id, clock, started_at, due_at, provisional, state, "
+            "next_alert_at) SELECT id, 'resolve', :start, "
+            "CASE WHEN id <= :due THEN :past ELSE :later END, false, 'running', "
+            "CASE WHEN id <= :due THEN :past ELSE :later END FROM tickets"),
+            {"start": naive(connection, now - timedelta(days=1)), "due": due,
+             "later": naive(connection, later), "past": naive(connection, past)})
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("ANALYZE"))
+
+
+def naive(connection, moment: datetime):
+    return moment.replace(tzinfo=None) if connection.dialect.name == "sqlite" else moment
+
+
+TICKETS_SQL = {
+    "postgresql": (
+        "INSERT INTO tickets (number, status, severity, appeal_type, customer_name, phone, "
+        "source_channel, complained_at, address, matter, content, attachments, handler_id, "
+        "handling_department_id, result, responsible_person, external_number, gas_account, "
+        "invalid_reason, money_status, money_kind, repeat_flag, accountability_flag, "
+        "escalation_level, rounds, leader_signed_off, explanation_pending, phone_callback, "
+        "created_at, updated_at) "
+        "SELECT 'TB' || lpad(g::text, 12, '0'), 'assigned', 'general', '维修', '测试', "
+        "'13800138000', '微信公众号', :now, '', '', '', '[]', :handler, :dept, '', '', '', '', "
+        "'', 'none', '', false, false, 0, 0, false, false, false, :now, :now "
+        "FROM generate_series(1, :n) AS g"),
+    "sqlite": (
+        "WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < :n) "
+        "INSERT INTO tickets (number, status, severity, appeal_type, customer_name, phone, "
+        "source_channel, complained_at, address, matter, content, attachments, handler_id, "
+        "handling_department_id, result, responsible_person, external_number, gas_account, "
+        "invalid_reason, money_status, money_kind, repeat_flag, accountability_flag, "
+        "escalation_level, rounds, leader_signed_off, explanation_pending, phone_callback, "
+        "created_at, updated_at) "
+        "SELECT 'TB' || printf('%012d', x), 'assigned', 'general', '维修', '测试', "
+        "'13800138000', '微信公众号', :now, '', '', '', '[]', :handler, :dept, '', '', '', '', "
+        "'', 'none', '', 0, 0, 0, 0, 0, 0, 0, :now, :now FROM g"),
+}
+
+
+def explain(runtime, now: datetime) -> None:
+    with runtime.engine.connect() as connection:
+        prefix = "EXPLAIN" if connection.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN"
+        rows = connection.execute(text(
+            f"{prefix} SELECT id FROM deadlines WHERE state = 'running' AND next_alert_at <= :now "
+            "ORDER BY next_alert_at LIMIT 500"), {"now": naive(connection, now)}).all()
+    print("plan of the selecting query:")
+    for row in rows:
+        print("   ", row[-1])
+
+
+def measure(runtime, now: datetime) -> None:
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(runtime.engine, "before_cursor_execute", listener)
+    started = time.perf_counter()
+    with transaction(runtime.sessions) as session:
+        sent = alerts.sweep(session, now, runtime.deadline_policy(), limit=500)
+    elapsed = time.perf_counter() - started
+    event.remove(runtime.engine, "before_cursor_execute", listener)
+    print(f"one sweep: {sent} alerts in {elapsed * 1000:.0f} ms, {len(statements)} SQL statements")
+    kinds: dict[str, int] = {}
+    for statement in statements:
+        head = " ".join(statement.split()[:4])
+        kinds[head] = kinds.get(head, 0) + 1
+    for head, n in sorted(kinds.items(), key=lambda item: -item[1]):
+        print(f"   {n:5d} × {head} …")
+
+
+if __name__ == "__main__":
+    main()
