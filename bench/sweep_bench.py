@@ -84,29 +84,22 @@ def naive(connection, moment: datetime):
     return moment.replace(tzinfo=None) if connection.dialect.name == "sqlite" else moment
 
 
+INSERT_TICKETS = (
+    "INSERT INTO tickets (number, status, severity, appeal_type, customer_name, phone, "
+    "source_channel, complained_at, address, matter, content, attachments, handler_id, "
+    "handling_department_id, result, responsible_person, external_number, gas_account, "
+    "invalid_reason, money_status, money_kind, repeat_flag, accountability_flag, "
+    "escalation_level, rounds, leader_signed_off, explanation_pending, phone_callback, "
+    "created_at, updated_at) "
+    "SELECT 'TB' || {padded}, 'assigned', 'general', '维修', '测试', '13800138000', "
+    "'微信公众号', :now, '', '', '', '[]', :handler, :dept, '', '', '', '', '', 'none', '', "
+    "{no}, {no}, 0, 0, {no}, {no}, {no}, :now, :now FROM {rows}"
+)
 TICKETS_SQL = {
-    "postgresql": (
-        "INSERT INTO tickets (number, status, severity, appeal_type, customer_name, phone, "
-        "source_channel, complained_at, address, matter, content, attachments, handler_id, "
-        "handling_department_id, result, responsible_person, external_number, gas_account, "
-        "invalid_reason, money_status, money_kind, repeat_flag, accountability_flag, "
-        "escalation_level, rounds, leader_signed_off, explanation_pending, phone_callback, "
-        "created_at, updated_at) "
-        "SELECT 'TB' || lpad(g::text, 12, '0'), 'assigned', 'general', '维修', '测试', "
-        "'13800138000', '微信公众号', :now, '', '', '', '[]', :handler, :dept, '', '', '', '', "
-        "'', 'none', '', false, false, 0, 0, false, false, false, :now, :now "
-        "FROM generate_series(1, :n) AS g"),
-    "sqlite": (
-        "WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < :n) "
-        "INSERT INTO tickets (number, status, severity, appeal_type, customer_name, phone, "
-        "source_channel, complained_at, address, matter, content, attachments, handler_id, "
-        "handling_department_id, result, responsible_person, external_number, gas_account, "
-        "invalid_reason, money_status, money_kind, repeat_flag, accountability_flag, "
-        "escalation_level, rounds, leader_signed_off, explanation_pending, phone_callback, "
-        "created_at, updated_at) "
-        "SELECT 'TB' || printf('%012d', x), 'assigned', 'general', '维修', '测试', "
-        "'13800138000', '微信公众号', :now, '', '', '', '[]', :handler, :dept, '', '', '', '', "
-        "'', 'none', '', 0, 0, 0, 0, 0, 0, 0, :now, :now FROM g"),
+    "postgresql": INSERT_TICKETS.format(padded="lpad(g::text, 12, '0')", no="false",
+                                        rows="generate_series(1, :n) AS g"),
+    "sqlite": "WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < :n) "
+    + INSERT_TICKETS.format(padded="printf('%012d', x)", no="0", rows="g"),
 }
 
 

@@ -22,7 +22,8 @@ def domain_policy(ctx: Context) -> DomainPolicy:
     cached = getattr(ctx.services, CACHE_ATTRIBUTE, None) if ctx.services is not None else None
     if cached is not None and cached[0] == general_id:
         return cached[1]
-    policy = DomainPolicy.from_settings(ctx.settings, general_id)
+    deadlines = ctx.services.deadline_policy() if ctx.services is not None else None
+    policy = DomainPolicy.from_settings(ctx.settings, general_id, deadlines)
     if ctx.services is not None:
         setattr(ctx.services, CACHE_ATTRIBUTE, (general_id, policy))
     return policy

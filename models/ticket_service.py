@@ -44,12 +44,14 @@ class DomainPolicy:
     deadlines: DeadlinePolicy
 
     @classmethod
-    def from_settings(cls, settings: Settings, general_department_id: int | None = None):
+    def from_settings(cls, settings: Settings, general_department_id: int | None = None,
+                      deadlines: DeadlinePolicy | None = None):
         workflow = WorkflowConfig(max_rounds=settings.workflow.max_rounds,
                                   general_department_name=settings.workflow.general_department,
                                   general_department_id=general_department_id,
                                   max_extension_workdays=settings.workflow.max_extension_workdays)
-        return cls(workflow=workflow, deadlines=DeadlinePolicy.from_settings(settings))
+        return cls(workflow=workflow,
+                   deadlines=deadlines or DeadlinePolicy.from_settings(settings))
 
 
 def snapshot(ticket: Ticket) -> TicketSnapshot:

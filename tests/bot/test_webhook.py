@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from bot import wechat
@@ -11,6 +9,7 @@ from bot.app import create_app
 from bot.runtime import build_runtime
 from bot.webhook import MAX_REPLY_BYTES, clip_reply
 from models.inbound import InboundMessage
+from tests.concurrency import run_in_threads
 from tests.wechat_client import WeChatTestClient
 
 # Tencent's official safe-mode test vector (WXBizMsgCrypt sample).
@@ -203,20 +202,12 @@ def test_three_identical_pushes_have_one_effect_and_the_same_reply(wechat, runti
 def test_concurrent_identical_pushes_have_one_effect(app, runtime):
     first = WeChatTestClient(app.test_client(), runtime.settings)
     first.click("o_conc", "COMPLAINT_NEW")
-    replies, errors = [], []
 
     def push():
-        try:
-            poster = WeChatTestClient(app.test_client(), runtime.settings)
-            replies.append(poster.text("o_conc", "1", msg_id=888001))
-        except Exception as exc:  # noqa: BLE001
-            errors.append(exc)
+        poster = WeChatTestClient(app.test_client(), runtime.settings)
+        return poster.text("o_conc", "1", msg_id=888001)
 
-    threads = [threading.Thread(target=push) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(10)
+    replies, errors = run_in_threads(push, 3)
     assert not errors and len(replies) == 3
     assert len(set(replies)) == 1 and replies[0]
     assert runtime.conversations.get("o_conc").step == "content"

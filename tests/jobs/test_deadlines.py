@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 from bot.db import transaction
@@ -10,6 +9,7 @@ from jobs.sweeps import send_due_alerts
 from models.notification import Notification
 from models.people import Staff
 from models.ticket import Deadline, DeadlineAlert, SlaBreach, Ticket
+from tests.concurrency import run_in_threads
 from tests.jobs.helpers import HANDLER, OFFICER, file_ticket, move, run_worker, seed_bound_staff
 
 # Monday 2026-11-30 10:00 in Asia/Shanghai: a working day.
@@ -89,19 +89,7 @@ def test_two_concurrent_sweeps_send_each_alert_once(live, live_wechat):
         number = file_ticket(live_wechat, f"o_many_{_}")
         move(live, number, "周敏", "assign", now=MONDAY_10, handler_name="王芳")
     moment = MONDAY_10 + timedelta(minutes=61)
-    results, errors = [], []
-
-    def sweep():
-        try:
-            results.append(send_due_alerts(live, moment))
-        except Exception as exc:  # noqa: BLE001
-            errors.append(exc)
-
-    threads = [threading.Thread(target=sweep) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    results, errors = run_in_threads(lambda: send_due_alerts(live, moment), 2)
     assert not errors
     assert sum(results) == 5
     assert len(alerts_of(live, "reminder")) == 5

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime
 
 import pytest
 
 from bot.db import transaction
 from models.tickets import next_ticket_number
+from tests.concurrency import run_in_threads
 
 
 def test_numbers_are_sequential_per_local_day(runtime):
@@ -24,20 +24,15 @@ def test_concurrent_creation_gives_unique_gapless_numbers(runtime):
     if runtime.engine.dialect.name != "postgresql":
         pytest.skip("concurrency is proven on PostgreSQL (SQLite serialises every writer)")
     moment = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
-    numbers, errors = [], []
 
     def create():
-        try:
-            for _ in range(10):
-                with transaction(runtime.sessions) as session:
-                    numbers.append(next_ticket_number(session, moment, "Asia/Shanghai"))
-        except Exception as exc:  # noqa: BLE001
-            errors.append(exc)
+        created = []
+        for _ in range(10):
+            with transaction(runtime.sessions) as session:
+                created.append(next_ticket_number(session, moment, "Asia/Shanghai"))
+        return created
 
-    threads = [threading.Thread(target=create) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    batches, errors = run_in_threads(create, 8)
     assert not errors
+    numbers = [number for batch in batches for number in batch]
     assert sorted(numbers) == [f"TS20261128{n:04d}" for n in range(1, 81)]
