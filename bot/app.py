@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import secrets
+
 from flask import Flask, jsonify
 
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
@@ -14,14 +19,25 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = None  # the webhook enforces its own limit (413)
     app.extensions["bihuan"] = runtime
+    app.secret_key = runtime.settings.web.secret_key or _per_process_secret()
 
+    from bot.rate_page import blueprint as rate_page
     from bot.webhook import blueprint as webhook
 
     app.register_blueprint(webhook)
+    app.register_blueprint(rate_page)
     app.add_url_rule("/healthz", "healthz", _healthz)
     app.register_error_handler(404, _not_found)
     app.register_error_handler(405, _method_not_allowed)
     return app
+
+
+def _per_process_secret() -> str:
+    log.warning(
+        "BIHUAN_WEB__SECRET_KEY is not set: using a random key for this process; "
+        "rating links and open /rate forms will not survive a restart"
+    )
+    return secrets.token_urlsafe(32)
 
 
 def _healthz():

@@ -8,6 +8,7 @@ import sys
 
 import click
 
+from bot.cli_business import business
 from bot.cli_jobs import cron, worker
 from bot.cli_menu import push
 from bot.cli_staff import staff
@@ -177,6 +178,7 @@ def inbound_replay(obj: Obj) -> None:
 
 
 cli.add_command(staff)
+cli.add_command(business)
 cli.add_command(worker)
 cli.add_command(cron)
 

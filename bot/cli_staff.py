@@ -62,8 +62,8 @@ def staff_list(obj) -> None:
 
 
 def _row(member) -> tuple[str, ...]:
+    from models.phones import mask_phone
     from models.staff_accounts import ROLE_LABELS
-    from models.tickets import mask_phone
 
     department = member.department.name if member.department is not None else "—"
     role = f"{ROLE_LABELS.get(member.role, member.role)}({member.role})"

@@ -99,6 +99,21 @@ class WorkflowSettings:
 @dataclass(frozen=True)
 class RatingSettings:
     once_per_ticket: bool = True
+    praise_at: int = 5
+    callback_at_or_below: int = 3
+    notice_at_or_below: int = 2
+    callback_staff: str = "周敏"
+    comment_minutes: int = 30
+    comment_max_chars: int = 500
+    repeat_tap_minutes: int = 30
+    business_types: list = field(default_factory=lambda: ["报装", "设计", "安装", "点火", "维修"])
+    frame_origins: list = field(default_factory=list)
+    link_max_age_days: int = 30
+    form_max_age_minutes: int = 120
+    limit_window_minutes: int = 60
+    limit_per_address: int = 20
+    limit_per_phone: int = 5
+    proxy_hops: int = 0
 
 
 @dataclass(frozen=True)
@@ -284,9 +299,32 @@ def validate(settings: Settings) -> Settings:
     for fraction in settings.sla.remind_at:
         if not 0 < float(fraction) < 1:
             raise SettingsError(f"invalid setting sla.remind_at: {fraction} is not between 0 and 1")
+    _validate_rating(settings.rating)
     _validate_clock(settings.calendar.workday_start)
     _validate_timezone(settings.app.timezone)
     return settings
+
+
+def _validate_rating(rating: RatingSettings) -> None:
+    for key in ("praise_at", "callback_at_or_below", "notice_at_or_below"):
+        if not 1 <= getattr(rating, key) <= 5:
+            raise SettingsError(f"invalid setting rating.{key}: must be between 1 and 5")
+    if rating.notice_at_or_below > rating.callback_at_or_below:
+        raise SettingsError("invalid setting rating.notice_at_or_below: must not exceed "
+                            "rating.callback_at_or_below")
+    for key in ("comment_minutes", "comment_max_chars", "link_max_age_days",
+                "form_max_age_minutes", "limit_window_minutes", "limit_per_address",
+                "limit_per_phone"):
+        if getattr(rating, key) <= 0:
+            raise SettingsError(f"invalid setting rating.{key}: must be positive")
+    for key in ("repeat_tap_minutes", "proxy_hops"):
+        if getattr(rating, key) < 0:
+            raise SettingsError(f"invalid setting rating.{key}: must not be negative")
+    for origin in rating.frame_origins:
+        if not isinstance(origin, str) or not origin.startswith(("http://", "https://")) \
+                or any(char in origin for char in " ;,'\""):
+            raise SettingsError(f"invalid setting rating.frame_origins: {origin!r} is not an "
+                                "http(s) origin")
 
 
 def _validate_clock(value: str) -> None:

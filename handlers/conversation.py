@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 
 from handlers import conversation_texts as texts
+from models.phones import normalize_phone
 
 STEPS = ("appeal_type", "content", "address", "name", "phone")
 ALL_STEPS = (*STEPS, "confirm", "choose_edit")
@@ -171,30 +172,6 @@ def step(
     if inbound.kind == "location" and state.step == "address":
         return _on_location(state, inbound, config)
     return _ask(state, config, texts.UNEXPECTED)
-
-
-def normalize_phone(raw: str) -> str | None:
-    """Mainland mobile → "13800138000", landline → "0558-2703802"; None when invalid.
-
-    Tolerates +86/86 before a mobile, spaces, dashes, parentheses and full-width characters.
-    The area code length follows China's plan: 010 and 02X are three digits, others four.
-    """
-    s = unicodedata.normalize("NFKC", raw).strip().strip("。.，,！!；;")
-    if not s or len(s) > 30 or not re.fullmatch(r"\+?[0-9\s\-‐‑–—―()]+", s.replace("(+", "+")):
-        return None
-    digits = re.sub(r"[^0-9]", "", s)
-    international = "+" in s
-    if international or (digits.startswith("86") and len(digits) == 13):
-        digits = digits[2:] if digits.startswith("86") else ""
-    if re.fullmatch(r"1[3-9][0-9]{9}", digits):
-        return digits
-    if international or not re.fullmatch(r"0[1-9][0-9]{8,10}", digits):
-        return None
-    area_len = 3 if digits[1] in "12" else 4
-    area, local = digits[:area_len], digits[area_len:]
-    if not re.fullmatch(r"[1-9][0-9]{6,7}", local):
-        return None
-    return f"{area}-{local}"
 
 
 # --- dispatch -------------------------------------------------------------------------------

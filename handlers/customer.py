@@ -7,7 +7,7 @@ import uuid
 from dataclasses import replace
 from zoneinfo import ZoneInfo
 
-from handlers import callback
+from handlers import callback, rating
 from handlers import conversation as conv
 from handlers import conversation_texts as conv_texts
 from handlers import customer_texts as texts
@@ -37,7 +37,11 @@ def handle(ctx: Context, message: IncomingMessage) -> str:
     state = ctx.conversations.get(message.openid)
     if state is not None:
         return _continue_conversation(ctx, customer, state, message)
-    return _outside_conversation(ctx, customer, message)
+    pending = rating.continue_comment(ctx, customer, message)
+    if pending.reply is not None:
+        return pending.reply
+    reply = _outside_conversation(ctx, customer, message)
+    return f"{pending.note}\n{reply}" if pending.note and reply else reply
 
 
 def _subscribe(ctx: Context, message: IncomingMessage) -> str:
@@ -65,6 +69,9 @@ def _outside_conversation(ctx: Context, customer: Customer, message: IncomingMes
         return _list_tickets(ctx, customer)
     if message.is_click("HOTLINE") or word in HOTLINE_WORDS:
         return _hotline(ctx)
+    stars = rating.stars_of(message)
+    if stars is not None:
+        return rating.tap(ctx, customer, stars)
     match = QUERY_ONE.match(word)
     if match:
         return _show_ticket(ctx, customer, match.group(1))

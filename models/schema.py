@@ -4,6 +4,7 @@ from models.base import Base
 from models.inbound import InboundMessage
 from models.notification import Notification
 from models.people import BindingCode, Customer, Department, Staff
+from models.rating import BusinessRecord, Rating, RatingCallback, RatingNotice, RatingRecord
 from models.ticket import (
     Deadline,
     DeadlineAlert,
@@ -18,6 +19,7 @@ metadata = Base.metadata
 __all__ = [
     "Base",
     "BindingCode",
+    "BusinessRecord",
     "Notification",
     "Customer",
     "Deadline",
@@ -25,6 +27,10 @@ __all__ = [
     "SlaBreach",
     "Department",
     "InboundMessage",
+    "Rating",
+    "RatingCallback",
+    "RatingNotice",
+    "RatingRecord",
     "Staff",
     "Ticket",
     "TicketEvent",

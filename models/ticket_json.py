@@ -46,8 +46,20 @@ def ticket_as_dict(ticket: Ticket, settings: Settings) -> dict:
                   "leader_signed_off": ticket.leader_signed_off},
         "repeat_of": ticket.repeat_of.number if ticket.repeat_of_id and ticket.repeat_of else None,
         "deadlines": [_deadline(d, zone) for d in ticket.deadlines],
+        "rating": _rating(ticket, zone),
         "events": [_event(e, zone) for e in ticket.events],
     }
+
+
+def _rating(ticket: Ticket, zone: ZoneInfo) -> dict | None:
+    """The ticket's latest rating and comment, or None when it has not been rated."""
+    from sqlalchemy.orm import object_session
+
+    from models.ratings import latest_rating, rating_as_dict, ticket_target
+
+    session = object_session(ticket)
+    rating = latest_rating(session, ticket_target(ticket)) if session is not None else None
+    return rating_as_dict(session, rating, zone) if rating is not None else None
 
 
 def _deadline(deadline, zone) -> dict:

@@ -101,11 +101,3 @@ def summarize(content: str) -> str:
     """诉求事项: the first line of the content, shortened."""
     first = content.strip().splitlines()[0] if content.strip() else ""
     return first if len(first) <= MATTER_CHARS else first[: MATTER_CHARS - 1] + "…"
-
-
-def mask_phone(phone: str) -> str:
-    """138****5678 for mobiles; landlines keep the area code and last four digits."""
-    digits = phone.replace("-", "")
-    if len(digits) < 7:
-        return "****"
-    return f"{digits[:3]}****{digits[-4:]}"

@@ -1,0 +1,183 @@
+"""Ratings in the model: configurable thresholds, once per target, phone tails, the ticket's
+JSON record."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+import bot.cli as cli_module
+from bot.db import transaction
+from bot.settings import SettingsError
+from models import ratings
+from models.notification import Notification
+from models.people import Staff
+from models.rating import Rating, RatingCallback, RatingNotice, RatingRecord
+from models.ticket import Ticket
+from models.tickets import next_ticket_number
+
+NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
+
+
+def make_ticket(session, status: str = "resolved", phone: str = "13800135678") -> Ticket:
+    handler = session.scalar(select(Staff).where(Staff.name == "王芳"))
+    ticket = Ticket(
+        number=next_ticket_number(session, NOW, "Asia/Shanghai"),
+        status=status,
+        appeal_type="维修",
+        customer_name="张三",
+        phone=phone,
+        source_channel="24小时客服热线",
+        complained_at=NOW,
+        matter="漏气",
+        handler_id=handler.id,
+        handling_department_id=handler.department_id,
+    )
+    session.add(ticket)
+    session.flush()
+    return ticket
+
+
+def consequences(session) -> dict:
+    return {
+        "records": sorted(session.scalars(select(RatingRecord.kind))),
+        "callbacks": len(session.scalars(select(RatingCallback)).all()),
+        "notices": len(session.scalars(select(RatingNotice)).all()),
+        "kinds": sorted(session.scalars(select(Notification.kind))),
+    }
+
+
+@pytest.mark.parametrize(
+    ("thresholds", "stars", "expected"),
+    [
+        ({}, 5, {"records": ["praise"], "callbacks": 0, "notices": 0, "kinds": ["rating_praise"]}),
+        (
+            {"praise_at": 4},
+            4,
+            {"records": ["praise"], "callbacks": 0, "notices": 0, "kinds": ["rating_praise"]},
+        ),
+        (
+            {},
+            3,
+            {"records": ["criticism"], "callbacks": 1, "notices": 0, "kinds": ["rating_alert"]},
+        ),
+        (
+            {"callback_at_or_below": 2, "notice_at_or_below": 1},
+            3,
+            {"records": [], "callbacks": 0, "notices": 0, "kinds": []},
+        ),
+        (
+            {"callback_at_or_below": 2, "notice_at_or_below": 1},
+            2,
+            {"records": ["criticism"], "callbacks": 1, "notices": 0, "kinds": ["rating_alert"]},
+        ),
+        (
+            {},
+            2,
+            {
+                "records": ["criticism"],
+                "callbacks": 1,
+                "notices": 1,
+                "kinds": ["rating_alert", "rating_notice"],
+            },
+        ),
+    ],
+)
+def test_thresholds_come_from_the_settings(runtime, demo, thresholds, stars, expected):
+    settings = runtime.settings.override(rating=thresholds) if thresholds else runtime.settings
+    with transaction(runtime.sessions) as session:
+        ticket = make_ticket(session)
+        ratings.rate(session, ratings.ticket_target(ticket), stars, NOW, settings, channel="web")
+    with runtime.sessions() as session:
+        assert consequences(session) == expected
+
+
+def test_an_unknown_call_back_staff_falls_back_to_the_officers(runtime, demo):
+    settings = runtime.settings.override(rating={"callback_staff": "不存在的人"})
+    with transaction(runtime.sessions) as session:
+        ratings.rate(
+            session, ratings.general_target("13800138000"), 1, NOW, settings, channel="web"
+        )
+    with runtime.sessions() as session:
+        (alert,) = session.scalars(select(Notification)).all()
+        officer = session.scalar(select(Staff).where(Staff.role == "officer"))
+        task = session.scalar(select(RatingCallback))
+    assert alert.kind == "rating_alert" and alert.staff_id == officer.id
+    assert task.staff_id is None and task.phone == "13800138000"
+
+
+def test_a_ticket_is_rated_once_unless_configured(runtime, demo):
+    with transaction(runtime.sessions) as session:
+        target = ratings.ticket_target(make_ticket(session))
+        ratings.rate(session, target, 4, NOW, runtime.settings, channel="web")
+        with pytest.raises(ratings.AlreadyRated) as refused:
+            ratings.rate(session, target, 1, NOW, runtime.settings, channel="web")
+        assert refused.value.rating.stars == 4
+        again = runtime.settings.override(rating={"once_per_ticket": False})
+        ratings.rate(session, target, 2, NOW, again, channel="web")
+    with runtime.sessions() as session:
+        assert session.scalars(select(Rating.stars).order_by(Rating.id)).all() == [4, 2]
+
+
+def test_stars_outside_one_to_five_are_refused(runtime, demo):
+    with transaction(runtime.sessions) as session, pytest.raises(ValueError):
+        ratings.rate(session, ratings.general_target(), 6, NOW, runtime.settings, channel="web")
+
+
+@pytest.mark.parametrize(
+    ("phone", "tail", "found"),
+    [
+        ("13800135678", "5678", True),
+        ("13800135678", "5679", False),
+        ("0558-2703802", "3802", True),
+        ("13800135678", "678", False),
+        ("13800135678", "abcd", False),
+    ],
+)
+def test_a_ticket_is_found_by_its_number_and_phone_tail(runtime, demo, phone, tail, found):
+    with transaction(runtime.sessions) as session:
+        ticket = make_ticket(session, phone=phone)
+        assert (
+            ratings.ticket_by_phone_tail(session, ticket.number.lower(), tail) is ticket
+        ) is found
+        assert ratings.ticket_by_phone_tail(session, "TS209901010001", tail) is None
+
+
+def test_ticket_show_json_carries_the_rating_and_comment(runtime, demo):
+    obj = cli_module.Obj()
+    obj._settings, obj._runtime = runtime.settings, runtime
+    with transaction(runtime.sessions) as session:
+        ticket = make_ticket(session)
+        number = ticket.number
+    unrated = CliRunner().invoke(cli_module.cli, ["ticket", "show", number, "--json"], obj=obj)
+    assert json.loads(unrated.output)["rating"] is None
+    with transaction(runtime.sessions) as session:
+        ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+        rating = ratings.rate(
+            session, ratings.ticket_target(ticket), 2, NOW, runtime.settings, channel="wechat"
+        )
+        ratings.add_comment(session, rating.id, "等太久了", NOW)
+    result = CliRunner().invoke(cli_module.cli, ["ticket", "show", number, "--json"], obj=obj)
+    data = json.loads(result.output)["rating"]
+    assert (data["stars"], data["comment"], data["channel"]) == (2, "等太久了", "wechat")
+    assert data["responsible"] == "王芳" and data["records"] == ["criticism"]
+    assert data["callback"]["status"] == "open" and data["notice"]["status"] == "draft"
+    assert data["rated_at"].endswith("+08:00")
+
+
+@pytest.mark.parametrize(
+    ("values", "key"),
+    [
+        ({"praise_at": 6}, "rating.praise_at"),
+        ({"notice_at_or_below": 4, "callback_at_or_below": 3}, "rating.notice_at_or_below"),
+        ({"comment_minutes": 0}, "rating.comment_minutes"),
+        ({"frame_origins": ["https://a.cn; script-src *"]}, "rating.frame_origins"),
+    ],
+)
+def test_impossible_rating_settings_stop_start_up(settings, values, key):
+    with pytest.raises(SettingsError, match=key):
+        settings.override(rating=values)

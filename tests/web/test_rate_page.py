@@ -1,0 +1,375 @@
+"""`/rate` over plain HTTP (no JavaScript), with the Flask test client: the form, CSRF, linking
+to a ticket, signed business links, rate limits, framing, and a Chinese 4xx for bad input."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from sqlalchemy import select
+
+from bot.app import create_app
+from bot.db import transaction
+from bot.rate_page import CSRF_COOKIE, LINK_SALT, business_link
+from bot.runtime import build_runtime
+from models.notification import Notification
+from models.people import Staff
+from models.rating import BusinessRecord, Rating, RatingCallback
+from models.ticket import Ticket
+from models.tickets import next_ticket_number
+
+SECRET = "rate-page-test-secret"
+PORTAL = "https://www.example-gas.cn"
+
+
+def rate_runtime(runtime, **rating):
+    """A runtime on the test database and Redis with a secret key and these rating settings."""
+    settings = runtime.settings.override(
+        web={"secret_key": SECRET}, rating={"frame_origins": [PORTAL], **rating}
+    )
+    return build_runtime(settings, redis=runtime.redis)
+
+
+@pytest.fixture
+def site(runtime, demo):
+    other = rate_runtime(runtime)
+    yield other
+    other.close()
+
+
+@pytest.fixture
+def client(site):
+    return create_app(runtime=site).test_client()
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def submit(client, address: str = "10.0.0.1", query: str = "", **fields):
+    """Load the form (cookie + token) and post it with these fields."""
+    page = client.get(f"/rate{query}", environ_base={"REMOTE_ADDR": address})
+    assert page.status_code == 200, page.get_data(as_text=True)
+    data = {"csrf_token": csrf_of(page.get_data(as_text=True)), **fields}
+    return client.post("/rate", data=data, environ_base={"REMOTE_ADDR": address})
+
+
+def text_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def stored(site) -> list[Rating]:
+    with site.sessions() as session:
+        return session.scalars(select(Rating).order_by(Rating.id)).all()
+
+
+def make_ticket(site, status: str = "resolved", phone: str = "13800135678") -> str:
+    now = datetime.now(UTC)
+    with transaction(site.sessions) as session:
+        handler = session.scalar(select(Staff).where(Staff.name == "王芳"))
+        ticket = Ticket(
+            number=next_ticket_number(session, now, "Asia/Shanghai"),
+            status=status,
+            appeal_type="维修",
+            customer_name="张三",
+            phone=phone,
+            source_channel="投诉电话",
+            complained_at=now,
+            matter="燃气表漏气",
+            handler_id=handler.id,
+            handling_department_id=handler.department_id,
+        )
+        session.add(ticket)
+        session.flush()
+        return ticket.number
+
+
+def make_business(site, order_no: str = "BZ2026001", staff_name: str = "陈静") -> int:
+    with transaction(site.sessions) as session:
+        member = session.scalar(select(Staff).where(Staff.name == staff_name))
+        record = BusinessRecord(
+            kind="报装",
+            order_no=order_no,
+            phone="13912340000",
+            staff_id=member.id,
+            staff_name=member.name,
+            completed_at=datetime.now(UTC) - timedelta(days=1),
+        )
+        session.add(record)
+        session.flush()
+        return record.id
+
+
+def link_query(record_id: int, secret: str = SECRET) -> str:
+    return "?" + business_link("http://x", secret, record_id).split("?", 1)[1]
+
+
+# --- the page -------------------------------------------------------------------------------
+
+
+def test_the_form_works_without_javascript_and_may_be_framed_by_the_portal(client):
+    response = client.get("/rate")
+    html = text_of(response)
+    assert response.status_code == 200 and "<script" not in html
+    assert [
+        int(v) for v in re.findall(r'type="radio" id="star\d" name="stars" value="(\d)"', html)
+    ] == [5, 4, 3, 2, 1]
+    assert 'name="comment"' in html and 'name="ticket"' in html and 'name="tail"' in html
+    assert 'name="viewport"' in html and "服务评价" in html
+    assert response.headers["Content-Security-Policy"] == f"frame-ancestors 'self' {PORTAL}"
+    assert "X-Frame-Options" not in response.headers
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith(f"{CSRF_COOKIE}=") and "HttpOnly" in cookie
+
+
+def test_four_stars_and_a_comment_are_stored_and_thanked(client, site):
+    response = submit(client, stars="4", comment="抄表员很负责")
+    assert response.status_code == 303
+    thanks = client.get(response.headers["Location"])
+    assert thanks.status_code == 200 and "感谢您的评价" in text_of(thanks)
+    assert "4星（满意）" in text_of(thanks) and "我们的整体服务" in text_of(thanks)
+    (rating,) = stored(site)
+    assert (rating.target, rating.stars, rating.comment, rating.channel) == (
+        "general",
+        4,
+        "抄表员很负责",
+        "web",
+    )
+
+
+def test_a_ticket_is_linked_when_number_and_phone_tail_match(client, site):
+    number = make_ticket(site)
+    response = submit(client, stars="5", comment="谢谢", ticket=number.lower(), tail="5678")
+    assert response.status_code == 303
+    (rating,) = stored(site)
+    with site.sessions() as session:
+        assert session.get(Ticket, rating.ticket_id).number == number
+    assert rating.target == "ticket" and rating.phone == "13800135678"
+    assert number in text_of(client.get(response.headers["Location"]))
+
+
+def test_a_wrong_phone_tail_links_nothing_and_says_why(client, site):
+    number = make_ticket(site)
+    response = submit(client, stars="5", comment="很满意", ticket=number, tail="0000")
+    assert response.status_code == 400 and "不匹配" in text_of(response)
+    assert "很满意" in text_of(response)  # what was typed is kept
+    assert stored(site) == []
+    unknown = submit(client, stars="5", ticket="TS209901010001", tail="5678")
+    assert "不匹配" in text_of(unknown)  # no hint whether the number exists
+
+
+def test_an_open_ticket_cannot_be_rated_yet(client, site):
+    number = make_ticket(site, status="processing")
+    response = submit(client, stars="3", ticket=number, tail="5678")
+    assert response.status_code == 400 and "尚未办结" in text_of(response)
+
+
+def test_a_rated_ticket_is_not_rated_twice(client, site):
+    number = make_ticket(site)
+    submit(client, stars="2", ticket=number, tail="5678")
+    again = submit(client, stars="5", ticket=number, tail="5678")
+    assert again.status_code == 409 and "已评价过（2星" in text_of(again)
+    assert [r.stars for r in stored(site)] == [2]
+
+
+def test_a_low_web_rating_gets_a_call_back_on_the_phone_left(client, site):
+    response = submit(client, stars="1", comment="热线打不通", phone="0558 2703802")
+    assert response.status_code == 303
+    assert "电话回访" in text_of(client.get(response.headers["Location"]))
+    with site.sessions() as session:
+        task = session.scalar(select(RatingCallback))
+        kinds = session.scalars(select(Notification.kind)).all()
+    assert task.phone == "0558-2703802" and task.note == "热线打不通"
+    assert kinds == ["rating_alert"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({}, "请选择1到5颗星"),
+        ({"stars": "6"}, "请选择1到5颗星"),
+        ({"stars": "五"}, "请选择1到5颗星"),
+        ({"stars": "4", "comment": "长" * 501}, "留言请在500字以内"),
+        ({"stars": "4", "phone": "12345"}, "联系电话格式不正确"),
+        ({"stars": "4", "ticket": "TS202611280001"}, "同时填写"),
+        ({"stars": "4", "ticket": "TS202611280001", "tail": "12a4"}, "4位数字"),
+    ],
+)
+def test_bad_fields_are_a_400_saying_why(client, site, fields, reason):
+    response = submit(client, **fields)
+    assert response.status_code == 400 and reason in text_of(response)
+    assert 'name="csrf_token"' in text_of(response)  # the form again, ready to resubmit
+    assert stored(site) == []
+
+
+# --- CSRF -----------------------------------------------------------------------------------
+
+
+def test_a_post_without_the_forms_token_is_refused(client, site):
+    client.get("/rate")
+    response = client.post("/rate", data={"stars": "5"})
+    assert response.status_code == 400 and "表单校验失败" in text_of(response)
+    forged = client.post("/rate", data={"stars": "5", "csrf_token": "abc.def.ghi"})
+    assert forged.status_code == 400
+    assert stored(site) == []
+
+
+def test_the_token_must_match_the_cookie_of_the_same_browser(site):
+    first, second = (create_app(runtime=site).test_client() for _ in range(2))
+    token = csrf_of(text_of(first.get("/rate")))
+    second.get("/rate")
+    response = second.post("/rate", data={"csrf_token": token, "stars": "5"})
+    assert response.status_code == 400 and "Cookie" in text_of(response)
+    no_cookie = create_app(runtime=site).test_client()
+    assert no_cookie.post("/rate", data={"csrf_token": token, "stars": "5"}).status_code == 400
+    assert stored(site) == []
+
+
+def test_a_form_is_submitted_once(client, site):
+    page = client.get("/rate")
+    data = {"csrf_token": csrf_of(text_of(page)), "stars": "5"}
+    assert client.post("/rate", data=data).status_code == 303
+    again = client.post("/rate", data=data)
+    assert again.status_code == 409 and "已经提交过" in text_of(again)
+    assert len(stored(site)) == 1
+
+
+def test_an_expired_form_is_refused(client, site):
+    client.get("/rate")
+    nonce = client.get_cookie(CSRF_COOKIE, path="/rate").value
+    old = URLSafeTimedSerializer(SECRET, salt="bihuan-rate-form", signer=PastSigner).dumps(nonce)
+    response = client.post("/rate", data={"csrf_token": old, "stars": "5"})
+    assert response.status_code == 400 and "页面停留时间过长" in text_of(response)
+
+
+class PastSigner(TimestampSigner):
+    """Signs as if 40 days ago."""
+
+    def get_timestamp(self) -> int:
+        return int(time.time()) - 40 * 86400
+
+
+# --- business links -------------------------------------------------------------------------
+
+
+def test_a_signed_business_link_rates_that_business(client, site):
+    record_id = make_business(site)
+    query = link_query(record_id)
+    page = client.get(f"/rate{query}")
+    assert page.status_code == 200 and "报装业务（单号 BZ2026001" in text_of(page)
+    assert 'name="ticket"' not in text_of(page)
+    response = submit(client, query=query, stars="5", b=query.removeprefix("?b="))
+    assert response.status_code == 303
+    (rating,) = stored(site)
+    with site.sessions() as session:
+        staff = session.get(Staff, rating.staff_id).name
+    assert (rating.target, rating.business_record_id, staff) == ("business", record_id, "陈静")
+    again = client.get(f"/rate{query}")
+    assert again.status_code == 409 and "该业务已评价过" in text_of(again)
+
+
+def test_a_forged_business_link_is_refused(client, site):
+    record_id = make_business(site)
+    forged = client.get(f"/rate{link_query(record_id, secret='someone-else')}")
+    assert forged.status_code == 403 and "评价链接无效" in text_of(forged)
+    tampered = client.get("/rate?b=" + link_query(record_id)[3:].replace("M", "N", 1) + "x")
+    assert tampered.status_code == 403
+    token = csrf_of(text_of(client.get("/rate")))
+    posted = client.post("/rate", data={"csrf_token": token, "stars": "1", "b": "1.abc.def"})
+    assert posted.status_code == 403 and stored(site) == []
+
+
+def test_an_expired_business_link_is_refused(client, site):
+    record_id = make_business(site)
+    token = URLSafeTimedSerializer(SECRET, salt=LINK_SALT, signer=PastSigner).dumps(record_id)
+    response = client.get(f"/rate?b={token}")
+    assert response.status_code == 400 and "已过期" in text_of(response)
+
+
+def test_a_link_to_a_record_that_is_gone_is_a_404(client, site):
+    response = client.get(f"/rate{link_query(424242)}")
+    assert response.status_code == 404 and "没有找到" in text_of(response)
+
+
+# --- limits ---------------------------------------------------------------------------------
+
+
+def test_submissions_are_limited_per_address(runtime, demo):
+    limited = rate_runtime(runtime, limit_per_address=2)
+    try:
+        client = create_app(runtime=limited).test_client()
+        assert submit(client, stars="5").status_code == 303
+        assert submit(client, stars="4").status_code == 303
+        third = submit(client, stars="3")
+        assert third.status_code == 429 and "提交评价过于频繁" in text_of(third)
+        assert int(third.headers["Retry-After"]) > 0
+        assert submit(client, address="10.0.0.2", stars="3").status_code == 303
+        assert len(stored(limited)) == 3
+    finally:
+        limited.close()
+
+
+def test_submissions_are_limited_per_phone_across_addresses(runtime, demo):
+    limited = rate_runtime(runtime, limit_per_phone=1)
+    try:
+        client = create_app(runtime=limited).test_client()
+        assert submit(client, "10.0.0.1", stars="2", phone="13800001111").status_code == 303
+        again = submit(client, "10.0.0.2", stars="1", phone="138 0000 1111")
+        assert again.status_code == 429 and "该电话号码" in text_of(again)
+        assert len(stored(limited)) == 1
+    finally:
+        limited.close()
+
+
+def test_guessing_a_tickets_phone_tail_is_limited(runtime, demo):
+    limited = rate_runtime(runtime, limit_per_phone=3)
+    try:
+        number = make_ticket(limited)
+        client = create_app(runtime=limited).test_client()
+        for n, address in enumerate(("10.1.0.1", "10.1.0.2", "10.1.0.3")):
+            assert (
+                submit(client, address, stars="1", ticket=number, tail=f"{n:04d}").status_code
+                == 400
+            )
+        blocked = submit(client, "10.1.0.4", stars="1", ticket=number, tail="5678")
+        assert blocked.status_code == 429 and stored(limited) == []
+    finally:
+        limited.close()
+
+
+def test_the_client_address_behind_a_trusted_proxy(runtime, demo):
+    limited = rate_runtime(runtime, limit_per_address=1, proxy_hops=1)
+    try:
+        client = create_app(runtime=limited).test_client()
+        for forwarded in ("1.1.1.1", "2.2.2.2"):
+            page = client.get("/rate")
+            response = client.post(
+                "/rate",
+                data={"csrf_token": csrf_of(text_of(page)), "stars": "5"},
+                headers={"X-Forwarded-For": f"9.9.9.9, {forwarded}"},
+            )
+            assert response.status_code == 303
+    finally:
+        limited.close()
+
+
+# --- every bad input is a 4xx in Chinese ----------------------------------------------------
+
+
+def test_an_oversized_post_is_a_413_in_chinese(client):
+    response = client.post("/rate", data={"comment": "长" * 20000})
+    assert response.status_code == 413 and "过长" in text_of(response)
+
+
+def test_a_bad_thanks_link_is_a_400(client):
+    response = client.get("/rate/thanks?r=nonsense")
+    assert response.status_code == 400 and "已失效" in text_of(response)
+
+
+def test_without_a_configured_key_the_app_makes_one_per_process(runtime, caplog):
+    first, second = create_app(runtime=runtime), create_app(runtime=runtime)
+    assert first.secret_key and second.secret_key and first.secret_key != second.secret_key
+    assert "BIHUAN_WEB__SECRET_KEY" in caplog.text

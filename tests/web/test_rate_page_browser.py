@@ -1,0 +1,163 @@
+"""`/rate` in a real browser: Debian's headless Chromium driven by Playwright, on a phone-sized
+screen, against the app served over HTTP on 127.0.0.1 (JavaScript off, as the page needs none).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from bot.app import create_app
+from bot.rate_page import LINK_SALT
+from models.rating import Rating
+from models.ticket import Ticket
+from tests.web.test_rate_page import (
+    SECRET,
+    PastSigner,
+    link_query,
+    make_business,
+    make_ticket,
+    rate_runtime,
+)
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+    "java_script_enabled": False,
+}
+SCREENSHOT = os.environ.get("BIHUAN_RATE_SCREENSHOT", "")
+
+pytestmark = pytest.mark.skipif(
+    not os.path.exists(CHROMIUM),
+    reason=f"Debian's chromium is not installed at {CHROMIUM} (.ci/run installs it)",
+)
+
+
+@pytest.fixture
+def served(runtime, demo):
+    """Yield (runtime, base URL) of the app served by werkzeug in a thread."""
+    site = rate_runtime(runtime, limit_per_address=3)
+    server = make_server("127.0.0.1", 0, create_app(runtime=site), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield site, f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(10)
+    site.close()
+
+
+@pytest.fixture
+def phone_page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(**PHONE)
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def checked(page) -> int:
+    return int(page.eval_on_selector("input[name=stars]:checked", "e => e.value"))
+
+
+def colour(page, selector: str) -> str:
+    return page.eval_on_selector(selector, "e => getComputedStyle(e).color")
+
+
+def test_four_stars_and_a_comment_on_a_phone_linked_to_a_ticket(served, phone_page, tmp_path):
+    site, base = served
+    number = make_ticket(site)
+    page = phone_page
+    page.goto(f"{base}/rate")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
+    page.tap("label[for=star4]")
+    assert page.is_checked("#star4")
+    assert colour(page, "label[for=star4]") == colour(page, "label[for=star1]")  # lit
+    assert colour(page, "label[for=star5]") != colour(page, "label[for=star4]")  # not lit
+    assert page.is_visible(".star-hint .hint-4")
+    page.fill("#comment", "维修师傅很专业，就是等得久了一点")
+    page.fill("#ticket", number)
+    page.fill("#tail", "5678")
+    page.screenshot(path=SCREENSHOT or str(tmp_path / "rate.png"), full_page=True)
+    with page.expect_navigation():
+        page.tap("button[type=submit]")
+    assert "/rate/thanks" in page.url
+    assert "感谢您的评价" in page.inner_text("h1") and "4星（满意）" in page.inner_text("main")
+    with site.sessions() as session:
+        (rating,) = session.scalars(select(Rating)).all()
+        linked = session.get(Ticket, rating.ticket_id).number
+    assert (rating.stars, rating.comment, linked) == (4, "维修师傅很专业，就是等得久了一点", number)
+
+
+def test_the_stars_can_be_chosen_with_the_keyboard(served, phone_page):
+    site, base = served
+    page = phone_page
+    page.goto(f"{base}/rate")
+    page.focus("#comment")
+    page.keyboard.press("Shift+Tab")  # back into the star group, on the leftmost star
+    page.keyboard.press("Space")
+    chosen = [checked(page)]
+    for key in ("ArrowRight", "ArrowRight", "ArrowLeft"):  # arrows move as the stars are laid
+        page.keyboard.press(key)
+        chosen.append(checked(page))
+    assert chosen == [1, 2, 3, 2]
+    assert page.evaluate("document.activeElement.id") == "star2"
+    page.keyboard.press("Tab")
+    page.keyboard.type("键盘也能评价")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    assert "感谢您的评价" in page.inner_text("h1")
+    with site.sessions() as session:
+        rating = session.scalars(select(Rating)).one()
+    assert (rating.stars, rating.comment) == (2, "键盘也能评价")
+
+
+def test_forged_and_expired_business_links_are_refused(served, phone_page):
+    site, base = served
+    record_id = make_business(site)
+    page = phone_page
+    response = page.goto(f"{base}/rate{link_query(record_id, secret='forger')}")
+    assert response.status == 403 and "评价链接无效" in page.inner_text("main")
+    expired = URLSafeTimedSerializer(SECRET, salt=LINK_SALT, signer=PastSigner).dumps(record_id)
+    response = page.goto(f"{base}/rate?b={expired}")
+    assert response.status == 400 and "已过期" in page.inner_text("main")
+    response = page.goto(f"{base}/rate{link_query(record_id)}")
+    assert response.status == 200 and "BZ2026001" in page.inner_text("main")
+    with site.sessions() as session:
+        assert session.scalars(select(Rating)).all() == []
+
+
+def test_the_rate_limit_is_answered_with_a_clear_page(served, phone_page):
+    site, base = served
+    page = phone_page
+    statuses = []
+    for stars in ("5", "4", "3", "2"):
+        page.goto(f"{base}/rate")
+        page.tap(f"label[for=star{stars}]")
+        with page.expect_navigation() as navigation:
+            page.tap("button[type=submit]")
+        statuses.append(navigation.value.status if navigation.value else None)
+    assert "提交过于频繁" in page.inner_text("h1")
+    assert "分钟后再试" in page.inner_text("main")
+    with site.sessions() as session:
+        assert len(session.scalars(select(Rating)).all()) == 3
+    assert statuses == [200, 200, 200, 429]
