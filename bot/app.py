@@ -7,6 +7,7 @@ import secrets
 
 from flask import Flask, jsonify
 
+from bot.health import healthz
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, load_settings
 
@@ -26,7 +27,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     app.register_blueprint(webhook)
     app.register_blueprint(rate_page)
-    app.add_url_rule("/healthz", "healthz", _healthz)
+    app.add_url_rule("/healthz", "healthz", healthz)
     app.register_error_handler(404, _not_found)
     app.register_error_handler(405, _method_not_allowed)
     return app
@@ -38,10 +39,6 @@ def _per_process_secret() -> str:
         "rating links and open /rate forms will not survive a restart"
     )
     return secrets.token_urlsafe(32)
-
-
-def _healthz():
-    return jsonify(status="ok")
 
 
 def _not_found(_error):

@@ -292,6 +292,9 @@ def validate(settings: Settings) -> Settings:
                                 f"got {len(value)}")
     if settings.wechat.encoding_aes_key and not settings.wechat.app_id:
         raise SettingsError("invalid setting wechat.app_id: required when an EncodingAESKey is set")
+    if not 0 < settings.wechat.api_timeout_seconds < 5:
+        raise SettingsError("invalid setting wechat.api_timeout_seconds: must be between 0 and 5 "
+                            "(WeChat gives up after 5 s)")
     if settings.conversation.idle_minutes <= 0:
         raise SettingsError("invalid setting conversation.idle_minutes: must be positive")
     if not settings.conversation.appeal_types:

@@ -21,6 +21,7 @@ START_WORDS = {"投诉", "我要投诉"}
 LIST_WORDS = {"查询", "我的投诉", "进度"}
 HOTLINE_WORDS = {"电话", "服务电话", "热线"}
 QUERY_ONE = re.compile(r"^(?:查询|查看)\s*(TS\d{12})$", re.IGNORECASE)
+HANDLED_KINDS = {"text", "image", "voice", "location", "event"}
 SILENT_EVENTS = {"view", "location", "templatesendjobfinish", "view_miniprogram"}
 
 
@@ -32,6 +33,8 @@ def handle(ctx: Context, message: IncomingMessage) -> str:
         return _unsubscribe(ctx, message)
     if message.kind == "event" and message.event in SILENT_EVENTS:
         return ""
+    if message.kind not in HANDLED_KINDS and ctx.conversations.get(message.openid) is None:
+        return ""  # video, link, file…: nothing to say outside a conversation
     customer = customers.get_or_create_customer(ctx.session, message.openid, ctx.now)
     customer.last_inbound_at = ctx.now
     state = ctx.conversations.get(message.openid)

@@ -52,6 +52,7 @@ def values(row: Notification, ticket: Ticket | None, settings: Settings,
         "deadline": _local(payload.get("deadline"), zone),
         "time": now.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
         "result": str(payload.get("result", "")),
+        "handler": str(payload.get("handler", "")),
     }
     if ticket is not None:
         result.update(_ticket_values(ticket, zone, result))
@@ -71,7 +72,7 @@ def _ticket_values(ticket: Ticket, zone: ZoneInfo, base: dict[str, str]) -> dict
         "status": STATUS_LABELS.get(ticket.status, ticket.status),
         "severity": SEVERITY_LABELS.get(ticket.severity, ticket.severity),
         "department": ticket.handling_department.name if ticket.handling_department else "",
-        "handler": ticket.handler.name if ticket.handler else "",
+        "handler": ticket.handler.name if ticket.handler else base["handler"],
         "result": base["result"] or ticket.result,
         "reason": base["reason"] or ticket.invalid_reason,
         "note": base["note"] or ticket.matter,

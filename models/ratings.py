@@ -326,6 +326,8 @@ def _payload(rating: Rating, target: Target, stage: str, note: str) -> dict:
     }
     if target.ticket is not None:
         payload["ticket_id"] = target.ticket.id
+    if target.record is not None and target.record.staff_name:
+        payload["handler"] = target.record.staff_name  # the business's responsible person
     return payload
 
 

@@ -99,7 +99,10 @@ class Ticket(Base):
     deadlines: Mapped[list[Deadline]] = relationship(
         back_populates="ticket", order_by="Deadline.id")
 
-    __table_args__ = (Index("ix_tickets_customer_created", "customer_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_tickets_customer_created", "customer_id", "created_at"),
+        Index("ix_tickets_created_at", "created_at"),  # figures (统计) by period
+    )
 
 
 class TicketEvent(Base):
@@ -120,6 +123,8 @@ class TicketEvent(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     ticket: Mapped[Ticket] = relationship(back_populates="events")
+
+    __table_args__ = (Index("ix_ticket_events_kind_created", "kind", "created_at"),)
 
 
 class Deadline(Base):

@@ -99,11 +99,17 @@ def test_body_over_64_kib_is_413(wechat):
     assert wechat.post_xml(huge).status_code == 413
 
 
-def test_video_outside_a_conversation_gets_the_guide(wechat):
+def test_a_message_type_it_does_not_handle_answers_success(wechat):
     fields = wechat.message("o_video", "video", MediaId="m", ThumbMediaId="t")
     response = wechat.post_xml(wechat_module_xml(fields))
-    assert response.status_code == 200
-    assert "我要投诉" in wechat.reply_text(response)
+    assert response.status_code == 200 and response.get_data(as_text=True) == "success"
+
+
+def test_the_same_type_inside_a_conversation_gets_the_current_step(wechat):
+    wechat.click("o_video2", "COMPLAINT_NEW")
+    fields = wechat.message("o_video2", "video", MediaId="m", ThumbMediaId="t")
+    reply = wechat.reply_text(wechat.post_xml(wechat_module_xml(fields)))
+    assert "诉求类型" in reply or "报装" in reply
 
 
 def test_unknown_event_answers_success(wechat):
@@ -253,3 +259,11 @@ def test_failing_handler_is_logged_kept_for_replay_and_answered_busy(wechat, run
     with runtime.sessions() as session:
         row = session.query(InboundMessage).filter_by(dedupe_key="msg:999001").one()
         assert row.status == "done" and "投诉" in row.reply
+
+
+def test_healthz_reports_database_redis_and_calendar_years(client):
+    response = client.get("/healthz")
+    body = response.get_json()
+    assert response.status_code == 200
+    assert body["database"] == "ok" and body["redis"] == "ok"
+    assert set(body["calendar"].values()) <= {"official", "configured", "provisional"}
