@@ -33,11 +33,11 @@ def handle(ctx: Context, message: IncomingMessage) -> str:
         return _unsubscribe(ctx, message)
     if message.kind == "event" and message.event in SILENT_EVENTS:
         return ""
-    if message.kind not in HANDLED_KINDS and ctx.conversations.get(message.openid) is None:
+    state = ctx.conversations.get(message.openid)
+    if message.kind not in HANDLED_KINDS and state is None:
         return ""  # video, link, file…: nothing to say outside a conversation
     customer = customers.get_or_create_customer(ctx.session, message.openid, ctx.now)
     customer.last_inbound_at = ctx.now
-    state = ctx.conversations.get(message.openid)
     if state is not None:
         return _continue_conversation(ctx, customer, state, message)
     pending = rating.continue_comment(ctx, customer, message)

@@ -5,7 +5,6 @@ app, and a `wechat` helper that posts signed (and encrypted) XML the way WeChat 
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
@@ -94,10 +93,6 @@ def demo(runtime):
 
     with transaction(runtime.sessions) as session:
         seed_demo(session, runtime.settings)
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 @pytest.fixture

@@ -19,9 +19,9 @@ from handlers.policy import domain_policy
 from models.notification import Notification
 from models.people import Department, Staff
 from models.ticket import Ticket, TicketEvent
-from models.tickets import next_ticket_number
 from models.workflow_rules import MOVE_ROLES
 from models.workflow_types import Role
+from tests.factories import add_ticket
 
 ROLES = ("handler", "dept_head", "officer", "leader", "executive", "clerk")
 # Demo staff (models/demo.py) plus a clerk; all but 陈静 are bound to WeChat in `staff`.
@@ -70,34 +70,8 @@ def make_ticket(
     **columns,
 ) -> str:
     """A ticket put straight into ``status`` (no deadlines unless the caller adds some)."""
-    now = datetime.now(UTC)
     with transaction(runtime.sessions) as session:
-
-        def department_id(name):
-            return session.scalar(select(Department.id).where(Department.name == name))
-
-        handler_id = session.scalar(select(Staff.id).where(Staff.name == handler))
-        values = dict(
-            number=next_ticket_number(session, now, runtime.settings.app.timezone),
-            status=status,
-            severity="general",
-            receiving_department_id=department_id("综合管理部"),
-            handling_department_id=department_id(department) if department else None,
-            handler_id=handler_id if handler else None,
-            appeal_type="维修",
-            customer_name="张三",
-            phone="13800138000",
-            source_channel="投诉电话",
-            complained_at=now,
-            matter="燃气表漏气",
-            content="燃气表漏气，有异味",
-            created_at=now,
-            updated_at=now,
-        )
-        values.update(columns)
-        ticket = Ticket(**values)
-        session.add(ticket)
-        session.flush()
+        ticket = add_ticket(session, datetime.now(UTC), status, handler, department, **columns)
         return ticket.number
 
 

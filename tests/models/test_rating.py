@@ -18,28 +18,14 @@ from models.notification import Notification
 from models.people import Staff
 from models.rating import Rating, RatingCallback, RatingNotice, RatingRecord
 from models.ticket import Ticket
-from models.tickets import next_ticket_number
+from tests.factories import add_ticket
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 
 
 def make_ticket(session, status: str = "resolved", phone: str = "13800135678") -> Ticket:
-    handler = session.scalar(select(Staff).where(Staff.name == "王芳"))
-    ticket = Ticket(
-        number=next_ticket_number(session, NOW, "Asia/Shanghai"),
-        status=status,
-        appeal_type="维修",
-        customer_name="张三",
-        phone=phone,
-        source_channel="24小时客服热线",
-        complained_at=NOW,
-        matter="漏气",
-        handler_id=handler.id,
-        handling_department_id=handler.department_id,
-    )
-    session.add(ticket)
-    session.flush()
-    return ticket
+    return add_ticket(session, NOW, status, phone=phone, source_channel="24小时客服热线",
+                      matter="漏气")
 
 
 def consequences(session) -> dict:

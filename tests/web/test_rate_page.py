@@ -19,7 +19,7 @@ from models.notification import Notification
 from models.people import Staff
 from models.rating import BusinessRecord, Rating, RatingCallback
 from models.ticket import Ticket
-from models.tickets import next_ticket_number
+from tests.factories import add_ticket
 
 SECRET = "rate-page-test-secret"
 PORTAL = "https://www.example-gas.cn"
@@ -67,24 +67,8 @@ def stored(site) -> list[Rating]:
 
 
 def make_ticket(site, status: str = "resolved", phone: str = "13800135678") -> str:
-    now = datetime.now(UTC)
     with transaction(site.sessions) as session:
-        handler = session.scalar(select(Staff).where(Staff.name == "王芳"))
-        ticket = Ticket(
-            number=next_ticket_number(session, now, "Asia/Shanghai"),
-            status=status,
-            appeal_type="维修",
-            customer_name="张三",
-            phone=phone,
-            source_channel="投诉电话",
-            complained_at=now,
-            matter="燃气表漏气",
-            handler_id=handler.id,
-            handling_department_id=handler.department_id,
-        )
-        session.add(ticket)
-        session.flush()
-        return ticket.number
+        return add_ticket(session, datetime.now(UTC), status, phone=phone).number
 
 
 def make_business(site, order_no: str = "BZ2026001", staff_name: str = "陈静") -> int:
