@@ -4,7 +4,8 @@ in-process test client). Usage:
     python bench/webhook_bench.py [--messages 1000]
     BIHUAN_DATABASE__URL=postgresql+psycopg://... BIHUAN_REDIS__URL=redis://... python bench/...
 
-Each customer files a complaint step by step; every 7 messages one ticket is created.
+Each customer (own openid and phone) files a complaint step by step; every 7 messages one
+ticket is created.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from bot.settings import load_settings  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
 from tests.wechat_client import WeChatTestClient  # noqa: E402
 
-STEPS = ("投诉", "5", "燃气表附近有气味", "幸福路1号", "张三", "13800138000", "1")
+STEPS = ("投诉", "5", "燃气表附近有气味", "幸福路1号", "张三", "{phone}", "1")
 
 
 def main() -> None:
@@ -47,9 +48,11 @@ def run(poster: WeChatTestClient, count: int) -> list[float]:
     timings = []
     run_id = int(time.time())
     for i in range(count):
-        openid = f"o_bench_{run_id}_{i // len(STEPS)}"
+        customer = i // len(STEPS)
+        openid = f"o_bench_{run_id}_{customer}"
+        text = STEPS[i % len(STEPS)].format(phone=f"139{run_id % 10000:04d}{customer:04d}")
         started = time.perf_counter()
-        reply = poster.text(openid, STEPS[i % len(STEPS)])
+        reply = poster.text(openid, text)
         timings.append(time.perf_counter() - started)
         assert reply, "every step must answer"
     return timings

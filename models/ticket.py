@@ -102,6 +102,7 @@ class Ticket(Base):
     __table_args__ = (
         Index("ix_tickets_customer_created", "customer_id", "created_at"),
         Index("ix_tickets_created_at", "created_at"),  # figures (统计) by period
+        Index("ix_tickets_phone", "phone"),  # repeat complaints by the same phone
     )
 
 
