@@ -41,8 +41,9 @@ def main() -> None:
     environ.setdefault("BIHUAN_DATABASE__URL", f"sqlite:///{tempfile.mkdtemp()}/notify.sqlite3")
     fake = FakeWeChat("wxbench", "bench-secret")
     with FakeWeChatServer(fake) as server:
-        settings = load_settings(environ=environ).override(wechat={
-            "app_id": "wxbench", "app_secret": "bench-secret", "api_base_url": server.url})
+        settings = load_settings(environ=environ).override(
+            wechat={"app_id": "wxbench", "app_secret": "bench-secret", "api_base_url": server.url}
+        )
         runtime = build_runtime(settings)
         prepare(runtime)
         ids = pending_rows(runtime, args.count)
@@ -50,13 +51,18 @@ def main() -> None:
         job_runtime.bind(runtime)
         started = time.perf_counter()
         SimpleWorker([make_queue(runtime)], connection=runtime.redis).work(
-            burst=True, logging_level="WARNING")
+            burst=True, logging_level="WARNING"
+        )
         elapsed = time.perf_counter() - started
     delivered = len(fake.messages())
-    print(f"database: {runtime.engine.dialect.name}; redis: "
-          f"{'real' if settings.redis.url else 'embedded'}")
-    print(f"{delivered}/{args.count} delivered in {elapsed:.2f} s: "
-          f"{delivered / elapsed:.0f} notifications per second by one worker")
+    print(
+        f"database: {runtime.engine.dialect.name}; redis: "
+        f"{'real' if settings.redis.url else 'embedded'}"
+    )
+    print(
+        f"{delivered}/{args.count} delivered in {elapsed:.2f} s: "
+        f"{delivered / elapsed:.0f} notifications per second by one worker"
+    )
 
 
 def prepare(runtime) -> None:
@@ -74,9 +80,16 @@ def pending_rows(runtime, count: int) -> list[int]:
     now = datetime.now(UTC)
     with transaction(runtime.sessions) as session:
         staff = session.query(Staff).filter_by(name="王芳").one()
-        rows = [Notification(kind="urge", staff_id=staff.id, created_at=now, next_attempt_at=now,
-                             payload={"number": f"TS20261128{i:04d}", "note": "请尽快处理"})
-                for i in range(count)]
+        rows = [
+            Notification(
+                kind="urge",
+                staff_id=staff.id,
+                created_at=now,
+                next_attempt_at=now,
+                payload={"number": f"TS20261128{i:04d}", "note": "请尽快处理"},
+            )
+            for i in range(count)
+        ]
         session.add_all(rows)
         session.flush()
         return [row.id for row in rows]

@@ -44,8 +44,10 @@ def main() -> None:
     now = datetime.now(UTC)
     started = time.perf_counter()
     populate(runtime, args.tickets, args.due, now)
-    print(f"{runtime.engine.dialect.name}: {args.tickets} open tickets, {args.due} due "
-          f"(populated in {time.perf_counter() - started:.1f} s)")
+    print(
+        f"{runtime.engine.dialect.name}: {args.tickets} open tickets, {args.due} due "
+        f"(populated in {time.perf_counter() - started:.1f} s)"
+    )
     explain(runtime, now)
     measure(runtime, now)
 
@@ -64,18 +66,27 @@ def populate(runtime, count: int, due: int, now: datetime) -> None:
         seed_demo(session, runtime.settings)
     later, past = now + timedelta(days=2), now - timedelta(minutes=5)
     with runtime.engine.begin() as connection:
-        handler = connection.execute(text("SELECT id, department_id FROM staff "
-                                          "WHERE role = 'handler' ORDER BY id")).first()
-        connection.execute(text(TICKETS_SQL[connection.dialect.name]),
-                           {"n": count, "now": naive(connection, now), "handler": handler[0],
-                            "dept": handler[1]})
-        connection.execute(text(
-            "INSERT INTO deadlines (ticket_id, clock, started_at, due_at, provisional, state, "
-            "next_alert_at) SELECT id, 'resolve', :start, "
-            "CASE WHEN id <= :due THEN :past ELSE :later END, false, 'running', "
-            "CASE WHEN id <= :due THEN :past ELSE :later END FROM tickets"),
-            {"start": naive(connection, now - timedelta(days=1)), "due": due,
-             "later": naive(connection, later), "past": naive(connection, past)})
+        handler = connection.execute(
+            text("SELECT id, department_id FROM staff WHERE role = 'handler' ORDER BY id")
+        ).first()
+        connection.execute(
+            text(TICKETS_SQL[connection.dialect.name]),
+            {"n": count, "now": naive(connection, now), "handler": handler[0], "dept": handler[1]},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO deadlines (ticket_id, clock, started_at, due_at, provisional, state, "
+                "next_alert_at) SELECT id, 'resolve', :start, "
+                "CASE WHEN id <= :due THEN :past ELSE :later END, false, 'running', "
+                "CASE WHEN id <= :due THEN :past ELSE :later END FROM tickets"
+            ),
+            {
+                "start": naive(connection, now - timedelta(days=1)),
+                "due": due,
+                "later": naive(connection, later),
+                "past": naive(connection, past),
+            },
+        )
         if connection.dialect.name == "postgresql":
             connection.execute(text("ANALYZE"))
 
@@ -96,8 +107,9 @@ INSERT_TICKETS = (
     "{no}, {no}, 0, 0, {no}, {no}, {no}, :now, :now FROM {rows}"
 )
 TICKETS_SQL = {
-    "postgresql": INSERT_TICKETS.format(padded="lpad(g::text, 12, '0')", no="false",
-                                        rows="generate_series(1, :n) AS g"),
+    "postgresql": INSERT_TICKETS.format(
+        padded="lpad(g::text, 12, '0')", no="false", rows="generate_series(1, :n) AS g"
+    ),
     "sqlite": "WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < :n) "
     + INSERT_TICKETS.format(padded="printf('%012d', x)", no="0", rows="g"),
 }
@@ -106,9 +118,13 @@ TICKETS_SQL = {
 def explain(runtime, now: datetime) -> None:
     with runtime.engine.connect() as connection:
         prefix = "EXPLAIN" if connection.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN"
-        rows = connection.execute(text(
-            f"{prefix} SELECT id FROM deadlines WHERE state = 'running' AND next_alert_at <= :now "
-            "ORDER BY next_alert_at LIMIT 500"), {"now": naive(connection, now)}).all()
+        rows = connection.execute(
+            text(
+                f"{prefix} SELECT id FROM deadlines WHERE state = 'running' "
+                "AND next_alert_at <= :now ORDER BY next_alert_at LIMIT 500"
+            ),
+            {"now": naive(connection, now)},
+        ).all()
     print("plan of the selecting query:")
     for row in rows:
         print("   ", row[-1])

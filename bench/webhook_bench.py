@@ -60,11 +60,15 @@ def run(poster: WeChatTestClient, count: int) -> list[float]:
 
 def report(settings, runtime, timings: list[float]) -> None:
     ms = sorted(t * 1000 for t in timings)
-    print(f"database: {runtime.engine.dialect.name}; redis: "
-          f"{'real' if settings.redis.url else 'embedded'}")
+    print(
+        f"database: {runtime.engine.dialect.name}; redis: "
+        f"{'real' if settings.redis.url else 'embedded'}"
+    )
     print(f"messages: {len(ms)}  total: {sum(ms) / 1000:.2f} s")
-    print(f"per message: mean {statistics.mean(ms):.2f} ms, median {ms[len(ms) // 2]:.2f} ms, "
-          f"p95 {ms[int(len(ms) * 0.95)]:.2f} ms, max {ms[-1]:.2f} ms")
+    print(
+        f"per message: mean {statistics.mean(ms):.2f} ms, median {ms[len(ms) // 2]:.2f} ms, "
+        f"p95 {ms[int(len(ms) * 0.95)]:.2f} ms, max {ms[-1]:.2f} ms"
+    )
 
 
 if __name__ == "__main__":

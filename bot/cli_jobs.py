@@ -20,8 +20,9 @@ def worker(obj, burst: bool) -> None:
     runtime = _needs_redis(obj)
     job_runtime.bind(runtime)
     queue = make_queue(runtime)
-    Worker([queue], connection=runtime.redis).work(burst=burst, with_scheduler=not burst,
-                                                   logging_level=obj.settings.app.log_level)
+    Worker([queue], connection=runtime.redis).work(
+        burst=burst, with_scheduler=not burst, logging_level=obj.settings.app.log_level
+    )
 
 
 @click.command()
@@ -39,7 +40,10 @@ def cron(obj) -> None:
 
 def _needs_redis(obj):
     if obj.settings.embedded_redis:
-        click.echo("需要配置 BIHUAN_REDIS__URL：未配置 Redis 时，worker 与 cron 已内嵌在 "
-                   "bihuan serve 进程中运行。", err=True)
+        click.echo(
+            "需要配置 BIHUAN_REDIS__URL：未配置 Redis 时，worker 与 cron 已内嵌在 "
+            "bihuan serve 进程中运行。",
+            err=True,
+        )
         sys.exit(2)
     return obj.runtime

@@ -49,15 +49,25 @@ class Inbox:
         runtime = self._runtime
         try:
             with transaction(runtime.sessions) as session:
-                ctx = Context(session=session, settings=runtime.settings, now=self._clock(),
-                              conversations=runtime.conversations, services=runtime)
+                ctx = Context(
+                    session=session,
+                    settings=runtime.settings,
+                    now=self._clock(),
+                    conversations=runtime.conversations,
+                    services=runtime,
+                )
                 reply = dispatch(ctx, message)
                 row = session.get(InboundMessage, inbound_id)
                 row.status, row.reply, row.finished_at = "done", reply, ctx.now
         except Exception:  # noqa: BLE001 - every failure is logged, kept and answered
             error = traceback.format_exc()
-            log.error("handler failed for push %s (msg %s) from %s\n%s", inbound_id,
-                      message.msg_id or message.dedupe_key(), message.openid, error)
+            log.error(
+                "handler failed for push %s (msg %s) from %s\n%s",
+                inbound_id,
+                message.msg_id or message.dedupe_key(),
+                message.openid,
+                error,
+            )
             self._mark_failed(inbound_id, error)
             return customer_texts.BUSY
         _run_after_commit(ctx)
@@ -67,9 +77,13 @@ class Inbox:
     def _claim(self, key: str, message: IncomingMessage, xml: str) -> int | None:
         try:
             with transaction(self._runtime.sessions) as session:
-                row = InboundMessage(dedupe_key=key, openid=message.openid,
-                                     msg_type=message.event or message.kind, raw_xml=xml,
-                                     received_at=self._clock())
+                row = InboundMessage(
+                    dedupe_key=key,
+                    openid=message.openid,
+                    msg_type=message.event or message.kind,
+                    raw_xml=xml,
+                    received_at=self._clock(),
+                )
                 session.add(row)
                 session.flush()
                 return row.id
@@ -81,8 +95,10 @@ class Inbox:
         while True:
             with transaction(self._runtime.sessions) as session:
                 status, reply = session.execute(
-                    select(InboundMessage.status, InboundMessage.reply)
-                    .where(InboundMessage.dedupe_key == key)).one()
+                    select(InboundMessage.status, InboundMessage.reply).where(
+                        InboundMessage.dedupe_key == key
+                    )
+                ).one()
             if status == "done":
                 return reply
             if status == "failed":

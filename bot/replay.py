@@ -14,7 +14,9 @@ def replay_failed(runtime) -> tuple[int, int]:
     with transaction(runtime.sessions) as session:
         rows = session.execute(
             select(InboundMessage.id, InboundMessage.raw_xml)
-            .where(InboundMessage.status == "failed").order_by(InboundMessage.id)).all()
+            .where(InboundMessage.status == "failed")
+            .order_by(InboundMessage.id)
+        ).all()
     done = failed = 0
     for inbound_id, raw_xml in rows:
         message = IncomingMessage.from_fields(wechat.parse(raw_xml))

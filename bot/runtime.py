@@ -32,9 +32,12 @@ class Runtime:
         config = self.settings.wechat
         if not config.encoding_aes_key:
             return None
-        return wechat.AesKeys(token=config.token, app_id=config.app_id,
-                              current=config.encoding_aes_key,
-                              previous=config.encoding_aes_key_previous)
+        return wechat.AesKeys(
+            token=config.token,
+            app_id=config.app_id,
+            current=config.encoding_aes_key,
+            previous=config.encoding_aes_key_previous,
+        )
 
     def wechat_api(self):
         """The WeChat API client (one per process; its token is shared through Redis)."""

@@ -27,8 +27,7 @@ def run_development_server(settings: Settings, host: str, port: int) -> None:
         from jobs.embedded import start_embedded
 
         start_embedded(runtime, stop)
-    log.info("bihuan serving on http://%s:%s/wechat — %s", host, port,
-             describe_runtime(settings))
+    log.info("bihuan serving on http://%s:%s/wechat — %s", host, port, describe_runtime(settings))
     try:
         create_app(runtime=runtime).run(host=host, port=port, threaded=True, use_reloader=False)
     finally:
@@ -40,9 +39,14 @@ def _with_local_fake(settings: Settings) -> Settings:
         return settings
     from bot.fake_wechat import FakeWeChat, FakeWeChatServer
 
-    server = FakeWeChatServer(FakeWeChat(FAKE_APPID, FAKE_SECRET, token_grace_seconds=300),
-                              port=settings.dev.fake_wechat_port).start()
-    log.info("no wechat.app_id configured: outbound messages go to the local fake WeChat API "
-             "at %s", server.url)
-    return settings.override(wechat={"app_id": FAKE_APPID, "app_secret": FAKE_SECRET,
-                                     "api_base_url": server.url})
+    server = FakeWeChatServer(
+        FakeWeChat(FAKE_APPID, FAKE_SECRET, token_grace_seconds=300),
+        port=settings.dev.fake_wechat_port,
+    ).start()
+    log.info(
+        "no wechat.app_id configured: outbound messages go to the local fake WeChat API at %s",
+        server.url,
+    )
+    return settings.override(
+        wechat={"app_id": FAKE_APPID, "app_secret": FAKE_SECRET, "api_base_url": server.url}
+    )

@@ -58,8 +58,9 @@ class RedisSettings:
 class ConversationSettings:
     idle_minutes: int = 30
     max_content_chars: int = 1000
-    appeal_types: list = field(default_factory=lambda: ["报装", "设计", "安装", "点火", "维修",
-                                                        "服务态度", "其他"])
+    appeal_types: list = field(
+        default_factory=lambda: ["报装", "设计", "安装", "点火", "维修", "服务态度", "其他"]
+    )
     callback_promise: str = "我们将在2小时内与您联系"
     recent_tickets: int = 5
 
@@ -179,8 +180,9 @@ class Settings:
 
     def override(self, **sections: dict[str, Any]) -> Settings:
         """A copy with some keys replaced, e.g. override(wechat={"token": "x"}) (tests)."""
-        updated = {name: replace(getattr(self, name), **values)
-                   for name, values in sections.items()}
+        updated = {
+            name: replace(getattr(self, name), **values) for name, values in sections.items()
+        }
         return validate(replace(self, **updated))
 
 
@@ -193,8 +195,9 @@ SECRETS = {
 }
 
 
-def load_settings(path: str | os.PathLike | None = None,
-                  environ: dict[str, str] | None = None) -> Settings:
+def load_settings(
+    path: str | os.PathLike | None = None, environ: dict[str, str] | None = None
+) -> Settings:
     """Read the TOML file, apply environment overrides, validate. Raises SettingsError."""
     environ = os.environ if environ is None else environ
     config_path = Path(path or environ.get("BIHUAN_CONFIG") or DEFAULT_CONFIG)
@@ -233,7 +236,8 @@ def _sections_from_file(raw: dict) -> dict[str, dict]:
             if (section, key) in SECRETS:
                 raise SettingsError(
                     f"{section}.{key} is a secret: set it in the environment as "
-                    f"{ENV_PREFIX}{section.upper()}__{key.upper()}, not in the file")
+                    f"{ENV_PREFIX}{section.upper()}__{key.upper()}, not in the file"
+                )
             sections[section][key] = _coerce(section, key, value, known[key])
     return sections
 
@@ -243,7 +247,7 @@ def _apply_environment(sections: dict[str, dict], environ: dict[str, str]) -> No
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX) or "__" not in name or name == "BIHUAN_CONFIG":
             continue
-        section, _, key = name[len(ENV_PREFIX):].lower().partition("__")
+        section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
         if section not in classes:
             raise SettingsError(f"unknown setting section in {name}: {section}")
         known = _section_keys(classes[section])
@@ -288,13 +292,16 @@ def validate(settings: Settings) -> Settings:
     for key in ("encoding_aes_key", "encoding_aes_key_previous"):
         value = getattr(settings.wechat, key)
         if value and len(value) != 43:
-            raise SettingsError(f"invalid setting wechat.{key}: must be 43 characters, "
-                                f"got {len(value)}")
+            raise SettingsError(
+                f"invalid setting wechat.{key}: must be 43 characters, got {len(value)}"
+            )
     if settings.wechat.encoding_aes_key and not settings.wechat.app_id:
         raise SettingsError("invalid setting wechat.app_id: required when an EncodingAESKey is set")
     if not 0 < settings.wechat.api_timeout_seconds < 5:
-        raise SettingsError("invalid setting wechat.api_timeout_seconds: must be between 0 and 5 "
-                            "(WeChat gives up after 5 s)")
+        raise SettingsError(
+            "invalid setting wechat.api_timeout_seconds: must be between 0 and 5 "
+            "(WeChat gives up after 5 s)"
+        )
     if settings.conversation.idle_minutes <= 0:
         raise SettingsError("invalid setting conversation.idle_minutes: must be positive")
     if not settings.conversation.appeal_types:
@@ -313,21 +320,32 @@ def _validate_rating(rating: RatingSettings) -> None:
         if not 1 <= getattr(rating, key) <= 5:
             raise SettingsError(f"invalid setting rating.{key}: must be between 1 and 5")
     if rating.notice_at_or_below > rating.callback_at_or_below:
-        raise SettingsError("invalid setting rating.notice_at_or_below: must not exceed "
-                            "rating.callback_at_or_below")
-    for key in ("comment_minutes", "comment_max_chars", "link_max_age_days",
-                "form_max_age_minutes", "limit_window_minutes", "limit_per_address",
-                "limit_per_phone"):
+        raise SettingsError(
+            "invalid setting rating.notice_at_or_below: must not exceed rating.callback_at_or_below"
+        )
+    for key in (
+        "comment_minutes",
+        "comment_max_chars",
+        "link_max_age_days",
+        "form_max_age_minutes",
+        "limit_window_minutes",
+        "limit_per_address",
+        "limit_per_phone",
+    ):
         if getattr(rating, key) <= 0:
             raise SettingsError(f"invalid setting rating.{key}: must be positive")
     for key in ("repeat_tap_minutes", "proxy_hops"):
         if getattr(rating, key) < 0:
             raise SettingsError(f"invalid setting rating.{key}: must not be negative")
     for origin in rating.frame_origins:
-        if not isinstance(origin, str) or not origin.startswith(("http://", "https://")) \
-                or any(char in origin for char in " ;,'\""):
-            raise SettingsError(f"invalid setting rating.frame_origins: {origin!r} is not an "
-                                "http(s) origin")
+        if (
+            not isinstance(origin, str)
+            or not origin.startswith(("http://", "https://"))
+            or any(char in origin for char in " ;,'\"")
+        ):
+            raise SettingsError(
+                f"invalid setting rating.frame_origins: {origin!r} is not an http(s) origin"
+            )
 
 
 def _validate_clock(value: str) -> None:

@@ -30,8 +30,9 @@ ACCOUNT = "gh_simulated"
 
 
 class Simulator:
-    def __init__(self, settings: Settings, url: str, openid: str, session=None,
-                 fake_url: str | None = None):
+    def __init__(
+        self, settings: Settings, url: str, openid: str, session=None, fake_url: str | None = None
+    ):
         self.settings = settings
         self.url = url
         self.openid = openid
@@ -43,9 +44,11 @@ class Simulator:
     def inbox(self) -> list[str]:
         """Messages this openid received from the (fake) WeChat API since the last look."""
         try:
-            response = self.http.get(f"{self.fake_url}/_fake/messages",
-                                     params={"touser": self.openid, "since": self._seen},
-                                     timeout=2)
+            response = self.http.get(
+                f"{self.fake_url}/_fake/messages",
+                params={"touser": self.openid, "since": self._seen},
+                timeout=2,
+            )
             response.raise_for_status()
         except requests.RequestException:
             return []
@@ -66,41 +69,71 @@ class Simulator:
         if name == "click" and args:
             return self._event("CLICK", EventKey=args[0])
         if name == "location" and len(args) >= 2:
-            return self._message("location", Location_X=float(args[0]), Location_Y=float(args[1]),
-                                 Scale=15, Label=" ".join(args[2:]))
+            return self._message(
+                "location",
+                Location_X=float(args[0]),
+                Location_Y=float(args[1]),
+                Scale=15,
+                Label=" ".join(args[2:]),
+            )
         if name == "image":
             n = next(self._ids)
-            return self._message("image", PicUrl=f"http://example.invalid/{n}.jpg",
-                                 MediaId=f"media-{n}")
+            return self._message(
+                "image", PicUrl=f"http://example.invalid/{n}.jpg", MediaId=f"media-{n}"
+            )
         if name == "voice":
-            return self._message("voice", MediaId=f"voice-{next(self._ids)}", Format="amr",
-                                 Recognition=" ".join(args))
+            return self._message(
+                "voice",
+                MediaId=f"voice-{next(self._ids)}",
+                Format="amr",
+                Recognition=" ".join(args),
+            )
         if name in ("subscribe", "unsubscribe"):
             return self._event(name)
         raise ValueError(f"未知命令：{line}（输入 /help 查看命令）")
 
     def _message(self, kind: str, **fields) -> dict:
-        return {"ToUserName": ACCOUNT, "FromUserName": self.openid,
-                "CreateTime": int(time.time()), "MsgType": kind, **fields,
-                "MsgId": next(self._ids)}
+        return {
+            "ToUserName": ACCOUNT,
+            "FromUserName": self.openid,
+            "CreateTime": int(time.time()),
+            "MsgType": kind,
+            **fields,
+            "MsgId": next(self._ids),
+        }
 
     def _event(self, event: str, **fields) -> dict:
-        return {"ToUserName": ACCOUNT, "FromUserName": self.openid,
-                "CreateTime": next(self._ids), "MsgType": "event", "Event": event, **fields}
+        return {
+            "ToUserName": ACCOUNT,
+            "FromUserName": self.openid,
+            "CreateTime": next(self._ids),
+            "MsgType": "event",
+            "Event": event,
+            **fields,
+        }
 
     def send(self, fields: dict) -> str:
         xml = wechat.build_push_xml(fields)
         token = self.settings.wechat.token
         timestamp, nonce = str(int(time.time())), wechat.random_nonce()
-        params = {"timestamp": timestamp, "nonce": nonce,
-                  "signature": wechat.sign(token, timestamp, nonce), "openid": self.openid}
+        params = {
+            "timestamp": timestamp,
+            "nonce": nonce,
+            "signature": wechat.sign(token, timestamp, nonce),
+            "openid": self.openid,
+        }
         keys = _keys(self.settings)
         body = xml
         if keys is not None:
             body, msg_signature = wechat.encrypt_push(xml, keys, timestamp, nonce)
             params.update(encrypt_type="aes", msg_signature=msg_signature)
-        response = self.http.post(self.url, params=params, data=body.encode("utf-8"),
-                                  headers={"Content-Type": "text/xml"}, timeout=10)
+        response = self.http.post(
+            self.url,
+            params=params,
+            data=body.encode("utf-8"),
+            headers={"Content-Type": "text/xml"},
+            timeout=10,
+        )
         response.raise_for_status()
         return reply_text(response.text, keys)
 
@@ -109,8 +142,9 @@ def format_outbound(message: dict) -> str:
     body = message.get("body", {})
     if message.get("kind") == "custom":
         return f"[客服消息] {body.get('text', {}).get('content', '')}"
-    fields = "，".join(f"{key}={value.get('value', '')}"
-                      for key, value in body.get("data", {}).items())
+    fields = "，".join(
+        f"{key}={value.get('value', '')}" for key, value in body.get("data", {}).items()
+    )
     link = f" 链接 {body['url']}" if body.get("url") else ""
     return f"[模板消息 {body.get('template_id', '')}] {fields}{link}"
 

@@ -25,8 +25,12 @@ def verify_url() -> Response:
     runtime: Runtime = current_app.extensions["bihuan"]
     args = request.args
     try:
-        wechat.check_url_signature(runtime.settings.wechat.token, args.get("signature", ""),
-                                   args.get("timestamp", ""), args.get("nonce", ""))
+        wechat.check_url_signature(
+            runtime.settings.wechat.token,
+            args.get("signature", ""),
+            args.get("timestamp", ""),
+            args.get("nonce", ""),
+        )
     except wechat.BadSignature:
         return _plain("invalid signature", 403)
     return _plain(args.get("echostr", ""), 200)
@@ -68,11 +72,13 @@ def _receive(runtime: Runtime, body: bytes) -> Response:
     reply = runtime.inbox.handle(message, xml)
     if not reply:
         return _plain("success", 200)
-    reply_xml = wechat.text_reply_xml(message.openid, fields.get("ToUserName", ""),
-                                      clip_reply(reply))
+    reply_xml = wechat.text_reply_xml(
+        message.openid, fields.get("ToUserName", ""), clip_reply(reply)
+    )
     if aes_key is not None:
-        reply_xml = wechat.encrypt_reply(reply_xml, runtime.aes_keys(), aes_key, nonce,
-                                         str(int(time.time())))
+        reply_xml = wechat.encrypt_reply(
+            reply_xml, runtime.aes_keys(), aes_key, nonce, str(int(time.time()))
+        )
     return Response(reply_xml, status=200, mimetype="application/xml")
 
 

@@ -65,8 +65,9 @@ def extract_encrypt(body: bytes) -> str:
     return encrypt
 
 
-def decrypt(body: bytes, keys: AesKeys, msg_signature: str, timestamp: str,
-            nonce: str) -> tuple[str, str]:
+def decrypt(
+    body: bytes, keys: AesKeys, msg_signature: str, timestamp: str, nonce: str
+) -> tuple[str, str]:
     """Check msg_signature and decrypt; returns (plain xml, the key that worked)."""
     encrypt = extract_encrypt(body)
     if not signature_ok((keys.token, timestamp, nonce, encrypt), msg_signature):
@@ -80,8 +81,9 @@ def decrypt(body: bytes, keys: AesKeys, msg_signature: str, timestamp: str,
     raise BadMessage("cannot decrypt with any configured key or wrong appid")
 
 
-def encrypt_reply(xml: str, keys: AesKeys, key: str, nonce: str,
-                  timestamp: str | None = None) -> str:
+def encrypt_reply(
+    xml: str, keys: AesKeys, key: str, nonce: str, timestamp: str | None = None
+) -> str:
     """The encrypted envelope of a reply, signed, using the key the push was decrypted with."""
     crypto = WeChatCrypto(keys.token, key, keys.app_id)
     return crypto.encrypt_message(xml, nonce, timestamp or str(int(time.time())))
@@ -125,6 +127,7 @@ def random_nonce() -> str:
 
 # --- helpers used by the simulator and tests to build what WeChat sends ---------------------
 
+
 def build_push_xml(fields: dict[str, str | int | float]) -> str:
     """The XML of one push, as WeChat formats it (CDATA for text)."""
     parts = []
@@ -140,8 +143,10 @@ def encrypt_push(xml: str, keys: AesKeys, timestamp: str, nonce: str) -> tuple[s
     """(encrypted body, msg_signature) for a push, as WeChat would send it in safe mode."""
     crypto = WeChatCrypto(keys.token, keys.current, keys.app_id)
     encrypt = PrpCrypto(crypto.key).encrypt(xml, keys.app_id).decode()
-    body = f"<xml><ToUserName><![CDATA[{keys.app_id}]]></ToUserName>" \
-           f"<Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>"
+    body = (
+        f"<xml><ToUserName><![CDATA[{keys.app_id}]]></ToUserName>"
+        f"<Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>"
+    )
     return body, sign(keys.token, timestamp, nonce, encrypt)
 
 

@@ -20,8 +20,10 @@ REASON_KEY = "bihuan:callback-reason:{openid}"
 REASON_TTL_SECONDS = 24 * 3600
 
 THANKS = "感谢您的评价！您的投诉（单号 {number}）已办结归档。如有其他问题，欢迎随时联系我们。"
-SORRY = ("很抱歉处理结果未能让您满意，我们已将投诉（单号 {number}）重新交办，并由投诉负责人跟进。\n"
-         "请直接回复您不满意的原因，便于我们改进。")
+SORRY = (
+    "很抱歉处理结果未能让您满意，我们已将投诉（单号 {number}）重新交办，并由投诉负责人跟进。\n"
+    "请直接回复您不满意的原因，便于我们改进。"
+)
 REASON_THANKS = "已收到您的意见，我们会尽快重新处理并与您联系。"
 
 
@@ -33,11 +35,18 @@ def answer(ctx: Context, customer: Customer, word: str) -> str | None:
     if ticket is None:
         return None
     satisfied = word in SATISFIED
-    actor = Actor(role=Role.CUSTOMER, customer_id=customer.id, name=customer.name or "客户",
-                  channel="wechat")
+    actor = Actor(
+        role=Role.CUSTOMER, customer_id=customer.id, name=customer.name or "客户", channel="wechat"
+    )
     try:
-        perform(ctx.session, ticket, actor, Move(kind="callback", satisfied=satisfied),
-                ctx.now, domain_policy(ctx))
+        perform(
+            ctx.session,
+            ticket,
+            actor,
+            Move(kind="callback", satisfied=satisfied),
+            ctx.now,
+            domain_policy(ctx),
+        )
     except MoveRefused:
         return None
     if satisfied:
@@ -48,9 +57,13 @@ def answer(ctx: Context, customer: Customer, word: str) -> str | None:
 
 
 def awaiting_callback(ctx: Context, customer: Customer) -> Ticket | None:
-    statement = (select(Ticket).where(Ticket.customer_id == customer.id,
-                                      Ticket.status == "resolved")
-                 .order_by(Ticket.updated_at.desc()).limit(1).with_for_update())
+    statement = (
+        select(Ticket)
+        .where(Ticket.customer_id == customer.id, Ticket.status == "resolved")
+        .order_by(Ticket.updated_at.desc())
+        .limit(1)
+        .with_for_update()
+    )
     return ctx.session.scalar(statement)
 
 
@@ -67,12 +80,24 @@ def take_reason(ctx: Context, customer: Customer, text: str) -> str | None:
     if ticket is None:
         return None
     reason = text.strip()[:500]
-    ctx.session.add(TicketEvent(ticket_id=ticket.id, kind="customer_reason",
-                                actor_role="customer", actor_name=customer.name or "客户",
-                                channel="wechat", text=f"客户不满意的原因：{reason}",
-                                from_status=ticket.status, to_status=ticket.status,
-                                created_at=ctx.now))
-    payload = {"ticket_id": ticket.id, "number": ticket.number, "note": reason,
-               "stage": "客户说明不满意原因"}
+    ctx.session.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            kind="customer_reason",
+            actor_role="customer",
+            actor_name=customer.name or "客户",
+            channel="wechat",
+            text=f"客户不满意的原因：{reason}",
+            from_status=ticket.status,
+            to_status=ticket.status,
+            created_at=ctx.now,
+        )
+    )
+    payload = {
+        "ticket_id": ticket.id,
+        "number": ticket.number,
+        "note": reason,
+        "stage": "客户说明不满意原因",
+    }
     notifications.notify(ctx.session, "officer", "callback_result", ticket, payload, ctx.now)
     return REASON_THANKS

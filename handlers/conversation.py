@@ -139,8 +139,13 @@ class ConversationState:
         if updated_at.tzinfo is None:
             raise ValueError("updated_at must carry a time zone")
         draft = Draft.from_dict(d["draft"])
-        return cls(step=step, draft=draft, updated_at=updated_at, editing=bool(d.get("editing")),
-                   intake_key=str(d.get("intake_key", "")))
+        return cls(
+            step=step,
+            draft=draft,
+            updated_at=updated_at,
+            editing=bool(d.get("editing")),
+            intake_key=str(d.get("intake_key", "")),
+        )
 
 
 @dataclass(frozen=True)
@@ -164,7 +169,7 @@ def step(
     if now - state.updated_at > timedelta(minutes=config.idle_minutes):
         return _end(texts.expired(config.idle_minutes), "expired")
     state = replace(state, updated_at=now)
-    text = _text_of(inbound)
+    text = text_of(inbound)
     if text is not None:
         return _on_text(state, text, config)
     if inbound.kind in ("image", "voice"):
@@ -177,7 +182,8 @@ def step(
 # --- dispatch -------------------------------------------------------------------------------
 
 
-def _text_of(inbound: Inbound) -> str | None:
+def text_of(inbound: Inbound) -> str | None:
+    """The text of a message: typed, or a voice message's recognition; None otherwise."""
     if inbound.kind == "text":
         return inbound.text
     if inbound.kind == "voice" and inbound.text.strip():

@@ -13,13 +13,11 @@ from handlers import conversation_texts as conv_texts
 from handlers import customer_texts as texts
 from handlers.context import Context
 from handlers.incoming import IncomingMessage
+from handlers.keywords import HOTLINE_WORDS, LIST_WORDS, START_WORDS
 from models import customers, repeats, tickets
 from models.people import Customer
 from models.ticket import STATUS_LABELS, Ticket
 
-START_WORDS = {"投诉", "我要投诉"}
-LIST_WORDS = {"查询", "我的投诉", "进度"}
-HOTLINE_WORDS = {"电话", "服务电话", "热线"}
 QUERY_ONE = re.compile(r"^(?:查询|查看)\s*(TS\d{12})$", re.IGNORECASE)
 HANDLED_KINDS = {"text", "image", "voice", "location", "event"}
 SILENT_EVENTS = {"view", "location", "templatesendjobfinish", "view_miniprogram"}
@@ -121,15 +119,22 @@ def _file_ticket(ctx: Context, customer: Customer, draft, state) -> Ticket:
     customer.name, customer.phone = draft.name, draft.phone
     department = tickets.general_department(ctx.session, ctx.settings.workflow.general_department)
     ticket = tickets.create_wechat_ticket(
-        ctx.session, customer, draft, ctx.now, timezone=ctx.settings.app.timezone,
-        receiving_department=department, intake_key=intake_key)
+        ctx.session,
+        customer,
+        draft,
+        ctx.now,
+        timezone=ctx.settings.app.timezone,
+        receiving_department=department,
+        intake_key=intake_key,
+    )
     repeats.link_repeat(ctx.session, ticket, ctx.now, ctx.settings.workflow.repeat_window_days)
     return ticket
 
 
 def _list_tickets(ctx: Context, customer: Customer) -> str:
-    recent = tickets.recent_for_customer(ctx.session, customer.id,
-                                         ctx.settings.conversation.recent_tickets)
+    recent = tickets.recent_for_customer(
+        ctx.session, customer.id, ctx.settings.conversation.recent_tickets
+    )
     if not recent:
         return texts.NO_TICKETS
     lines = [texts.TICKET_LIST_HEADER.format(count=len(recent))]
@@ -140,8 +145,10 @@ def _list_tickets(ctx: Context, customer: Customer) -> str:
 
 def _ticket_line(ctx: Context, ticket: Ticket) -> str:
     local = ticket.created_at.astimezone(ZoneInfo(ctx.settings.app.timezone))
-    return (f"{ticket.number}｜{ticket.appeal_type}｜{STATUS_LABELS[ticket.status]}｜"
-            f"{local:%m-%d %H:%M}")
+    return (
+        f"{ticket.number}｜{ticket.appeal_type}｜{STATUS_LABELS[ticket.status]}｜"
+        f"{local:%m-%d %H:%M}"
+    )
 
 
 def _show_ticket(ctx: Context, customer: Customer, number: str) -> str:
@@ -171,5 +178,8 @@ def _hotline(ctx: Context) -> str:
 def conversation_config(ctx: Context) -> conv.ConversationConfig:
     settings = ctx.settings.conversation
     return conv.ConversationConfig(
-        appeal_types=tuple(settings.appeal_types), idle_minutes=settings.idle_minutes,
-        max_content_chars=settings.max_content_chars, callback_promise=settings.callback_promise)
+        appeal_types=tuple(settings.appeal_types),
+        idle_minutes=settings.idle_minutes,
+        max_content_chars=settings.max_content_chars,
+        callback_promise=settings.callback_promise,
+    )

@@ -54,17 +54,26 @@ class IncomingMessage:
         return "evt:" + hashlib.sha256(basis.encode()).hexdigest()
 
     def is_click(self, key: str | None = None) -> bool:
-        return self.kind == "event" and self.event == "click" and (
-            key is None or self.event_key == key)
+        return (
+            self.kind == "event"
+            and self.event == "click"
+            and (key is None or self.event_key == key)
+        )
 
     def as_conversation_input(self) -> Inbound:
         """What the complaint conversation sees of this message."""
         if self.kind == "voice":
             return Inbound(kind="voice", text=self.recognition, media_id=self.media_id)
         if self.kind in PLAIN_KINDS:
-            return Inbound(kind=self.kind, text=self.text, media_id=self.media_id,
-                           pic_url=self.pic_url, latitude=self.latitude,
-                           longitude=self.longitude, label=self.label)
+            return Inbound(
+                kind=self.kind,
+                text=self.text,
+                media_id=self.media_id,
+                pic_url=self.pic_url,
+                latitude=self.latitude,
+                longitude=self.longitude,
+                label=self.label,
+            )
         if self.is_click():
             return Inbound(kind="click", text=self.event_key)
         if self.kind == "event":

@@ -16,8 +16,9 @@ def is_platform_event(message: IncomingMessage) -> bool:
 def record_delivery(ctx: Context, message: IncomingMessage) -> str:
     """TEMPLATESENDJOBFINISH: the final delivery result (success, failed:user block…)."""
     if message.msg_id:
-        row = ctx.session.scalar(select(Notification)
-                                 .where(Notification.wechat_msgid == message.msg_id))
+        row = ctx.session.scalar(
+            select(Notification).where(Notification.wechat_msgid == message.msg_id)
+        )
         if row is not None:
             row.delivery = message.status[:40]
     return ""

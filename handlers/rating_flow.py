@@ -21,12 +21,11 @@ import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from handlers.conversation import Inbound
+from handlers.conversation import Inbound, text_of
+from handlers.keywords import MENU_WORDS
 
 SKIP_WORDS = frozenset({"0", "跳过", "不用", "不用了", "无", "没有", "算了", "取消", "不了"})
-PASS_WORDS = frozenset(
-    {"投诉", "我要投诉", "查询", "我的投诉", "进度", "电话", "服务电话", "热线", "帮助", "菜单"}
-)
+PASS_WORDS = MENU_WORDS  # typed menu words leave the comment step
 _QUERY = re.compile(r"(查询|查看)\s*TS\d+", re.IGNORECASE)
 # WeChat's sticker placeholder and emoji codes: not a comment.
 _NOISE = re.compile(r"(?:【[^】]*】|\[[^\[\]\s]{1,6}\]|/:[^\s/]{1,6}|\s)+")
@@ -88,7 +87,7 @@ def step(
     """Apply one inbound message to the comment step."""
     if now - state.updated_at > timedelta(minutes=config.minutes):
         return CommentResult("expired")
-    text = _text_of(inbound)
+    text = text_of(inbound)
     if text is None:
         if inbound.kind in ("click", "event"):
             return CommentResult("pass")
@@ -105,14 +104,6 @@ def step(
         reply = TOO_LONG.format(limit=config.max_chars, length=len(comment))
         return CommentResult("retry", reply, state=replace(state, updated_at=now))
     return CommentResult("comment", THANKS, comment=comment)
-
-
-def _text_of(inbound: Inbound) -> str | None:
-    if inbound.kind == "text":
-        return inbound.text
-    if inbound.kind == "voice" and inbound.text.strip():
-        return inbound.text
-    return None
 
 
 def _key(text: str) -> str:

@@ -87,8 +87,9 @@ def _target(session: Session, row: Notification) -> tuple[Target | None, str]:
     return Target(customer.openid, customer, None), ""
 
 
-def _send(runtime: Runtime, row: Notification, ticket: Ticket | None, target: Target,
-          now: datetime) -> None:
+def _send(
+    runtime: Runtime, row: Notification, ticket: Ticket | None, target: Target, now: datetime
+) -> None:
     available = messages.values(row, ticket, runtime.settings, now)
     if target.customer is not None and _in_window(target.customer, runtime, now):
         try:
@@ -102,15 +103,24 @@ def _send(runtime: Runtime, row: Notification, ticket: Ticket | None, target: Ta
     _send_template(runtime, row, ticket, target, available)
 
 
-def _send_template(runtime: Runtime, row: Notification, ticket: Ticket | None, target: Target,
-                   available: dict[str, str]) -> None:
+def _send_template(
+    runtime: Runtime,
+    row: Notification,
+    ticket: Ticket | None,
+    target: Target,
+    available: dict[str, str],
+) -> None:
     config = runtime.settings.templates.kinds.get(messages.template_key(row)) or {}
     if not config.get("id"):
         raise ApiError(-2, f"template {messages.template_key(row)} not configured", "permanent")
     url = "" if target.customer is not None else messages.ticket_url(runtime.settings, ticket)
     msgid = runtime.wechat_api().send_template(
-        target.openid, config["id"], messages.template_data(config.get("fields", {}), available),
-        url, f"bihuan-{row.id}")
+        target.openid,
+        config["id"],
+        messages.template_data(config.get("fields", {}), available),
+        url,
+        f"bihuan-{row.id}",
+    )
     row.channel, row.wechat_msgid = "template", str(msgid or "")
 
 
@@ -119,9 +129,15 @@ def _in_window(customer: Customer, runtime: Runtime, now: datetime) -> bool:
     return customer.last_inbound_at is not None and now - customer.last_inbound_at < window
 
 
-def _failed_attempt(session: Session, runtime: Runtime, row: Notification,
-                    ticket: Ticket | None, target: Target, error: ApiError,
-                    now: datetime) -> str:
+def _failed_attempt(
+    session: Session,
+    runtime: Runtime,
+    row: Notification,
+    ticket: Ticket | None,
+    target: Target,
+    error: ApiError,
+    now: datetime,
+) -> str:
     row.last_error_code, row.last_error = error.code, str(error)[:500]
     if error.kind in ("transient", "rate_limited"):
         return _retry(runtime, row, now)
@@ -148,20 +164,24 @@ def _retry(runtime: Runtime, row: Notification, now: datetime) -> str:
     return "retry"
 
 
-def _skip(session: Session, row: Notification, ticket: Ticket | None, reason: str,
-          now: datetime) -> str:
+def _skip(
+    session: Session, row: Notification, ticket: Ticket | None, reason: str, now: datetime
+) -> str:
     row.status, row.last_error = "skipped", reason
     if row.customer_id is not None:
         _phone_path(session, row, ticket, now)
     return "skipped"
 
 
-def _phone_path(session: Session, row: Notification, ticket: Ticket | None,
-                now: datetime) -> None:
+def _phone_path(session: Session, row: Notification, ticket: Ticket | None, now: datetime) -> None:
     """A customer WeChat cannot reach is called back by phone: put it on the officer's list."""
     if ticket is None or row.kind not in PHONE_PATH_KINDS or ticket.phone_callback:
         return
     ticket.phone_callback = True
-    payload = {"ticket_id": ticket.id, "number": ticket.number, "stage": "请电话回访客户",
-               "result": ticket.result}
+    payload = {
+        "ticket_id": ticket.id,
+        "number": ticket.number,
+        "stage": "请电话回访客户",
+        "result": ticket.result,
+    }
     notifications.notify(session, "officer", "callback_due", ticket, payload, now)

@@ -11,8 +11,16 @@ from bot.wechat_api import trim_template_value
 from models.notification import Notification
 from models.ticket import SEVERITY_LABELS, STATUS_LABELS, Ticket
 
-STAFF_TEMPLATES = {"assignment", "reminder", "breach", "urge", "approval_request",
-                   "callback_due", "rating_alert", "bulletin"}
+STAFF_TEMPLATES = {
+    "assignment",
+    "reminder",
+    "breach",
+    "urge",
+    "approval_request",
+    "callback_due",
+    "rating_alert",
+    "bulletin",
+}
 KIND_LABELS = {
     "assignment": "新工单待办理",
     "reminder": "工单即将到期",
@@ -38,8 +46,9 @@ def template_key(row: Notification) -> str:
     return row.kind if row.kind in STAFF_TEMPLATES else "notice"
 
 
-def values(row: Notification, ticket: Ticket | None, settings: Settings,
-           now: datetime) -> dict[str, str]:
+def values(
+    row: Notification, ticket: Ticket | None, settings: Settings, now: datetime
+) -> dict[str, str]:
     """Every value a template field can name (config.toml [templates])."""
     zone = ZoneInfo(settings.app.timezone)
     payload = row.payload or {}
@@ -64,7 +73,8 @@ def values(row: Notification, ticket: Ticket | None, settings: Settings,
 def _ticket_values(ticket: Ticket, zone: ZoneInfo, base: dict[str, str]) -> dict[str, str]:
     running = [d for d in ticket.deadlines if d.state == "running" and d.clock == "resolve"]
     deadline = base["deadline"] or (
-        running[0].due_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if running else "")
+        running[0].due_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if running else ""
+    )
     return {
         "number": ticket.number,
         "matter": ticket.matter,
@@ -82,8 +92,10 @@ def _ticket_values(ticket: Ticket, zone: ZoneInfo, base: dict[str, str]) -> dict
 
 def template_data(fields: dict[str, str], available: dict[str, str]) -> dict[str, str]:
     """Template key → value, each trimmed to what its type allows."""
-    return {key: trim_template_value(key, available.get(source, "") or "—")
-            for key, source in fields.items()}
+    return {
+        key: trim_template_value(key, available.get(source, "") or "—")
+        for key, source in fields.items()
+    }
 
 
 def ticket_url(settings: Settings, ticket: Ticket | None) -> str:
@@ -96,11 +108,15 @@ def customer_text(row: Notification, available: dict[str, str]) -> str:
     """A customer-service message (inside the 48-hour window)."""
     number = available["number"]
     if row.kind == "callback_request":
-        return (f"您的投诉（单号 {number}）已办结。\n处理结果：{available['result']}\n"
-                "您对处理结果是否满意？请回复：\n1 满意\n2 不满意")
+        return (
+            f"您的投诉（单号 {number}）已办结。\n处理结果：{available['result']}\n"
+            "您对处理结果是否满意？请回复：\n1 满意\n2 不满意"
+        )
     if row.kind == "invalid_reason":
-        return (f"您的投诉（单号 {number}）经核实不属于有效投诉：{available['reason']}\n"
-                "如有疑问，请点击「投诉服务」→「服务电话」联系我们。")
+        return (
+            f"您的投诉（单号 {number}）经核实不属于有效投诉：{available['reason']}\n"
+            "如有疑问，请点击「投诉服务」→「服务电话」联系我们。"
+        )
     return f"您的投诉（单号 {number}）有新进展：{available['stage']}。"
 
 

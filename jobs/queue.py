@@ -28,10 +28,13 @@ def enqueue_notifications(runtime: Runtime, ids: list[int]) -> int:
     delays = runtime.settings.outbox.retry_seconds
     try:
         for notification_id in ids:
-            queue.enqueue(send_notification, notification_id,
-                          job_id=f"notification-{notification_id}",
-                          description=f"send notification {notification_id}",
-                          retry=Retry(max=len(delays), interval=delays))
+            queue.enqueue(
+                send_notification,
+                notification_id,
+                job_id=f"notification-{notification_id}",
+                description=f"send notification {notification_id}",
+                retry=Retry(max=len(delays), interval=delays),
+            )
     except RedisError:
         log.exception("could not queue notifications %s; the sweep will", ids)
         return 0

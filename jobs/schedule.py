@@ -12,6 +12,10 @@ PERIODIC = (sweep_outbox, sweep_deadlines)
 
 def register_periodic(cron: CronScheduler, settings: Settings) -> CronScheduler:
     for func in PERIODIC:
-        cron.register(func, queue_name=settings.redis.queue_name,
-                      interval=settings.outbox.sweep_seconds, job_timeout=300)
+        cron.register(
+            func,
+            queue_name=settings.redis.queue_name,
+            interval=settings.outbox.sweep_seconds,
+            job_timeout=300,
+        )
     return cron

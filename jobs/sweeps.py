@@ -36,9 +36,12 @@ def requeue_pending(runtime: Runtime, now: datetime) -> int:
     config = runtime.settings.outbox
     cutoff = now - timedelta(seconds=config.resend_after_seconds)
     with transaction(runtime.sessions) as session:
-        statement = (select(Notification).where(Notification.status == "pending",
-                                                Notification.next_attempt_at <= cutoff)
-                     .order_by(Notification.next_attempt_at).limit(config.batch))
+        statement = (
+            select(Notification)
+            .where(Notification.status == "pending", Notification.next_attempt_at <= cutoff)
+            .order_by(Notification.next_attempt_at)
+            .limit(config.batch)
+        )
         if session.get_bind().dialect.name == "postgresql":
             statement = statement.with_for_update(skip_locked=True)
         rows = list(session.scalars(statement))

@@ -20,8 +20,12 @@ from models import notifications
 from models.deadlines import BREACH, ESCALATE, DeadlinePolicy, Stage
 from models.ticket import Deadline, DeadlineAlert, SlaBreach, Ticket
 
-CLOCK_LABELS = {"route": "转交综合管理部", "investigate": "调查", "resolve": "办结",
-                "callback": "回访"}
+CLOCK_LABELS = {
+    "route": "转交综合管理部",
+    "investigate": "调查",
+    "resolve": "办结",
+    "callback": "回访",
+}
 OFFICER_CLOCKS = ("route", "callback")
 
 
@@ -46,8 +50,9 @@ def sweep(session: Session, now: datetime, policy: DeadlinePolicy, limit: int = 
     return sent
 
 
-def handle_deadline(session: Session, deadline: Deadline, now: datetime,
-                    policy: DeadlinePolicy) -> int:
+def handle_deadline(
+    session: Session, deadline: Deadline, now: datetime, policy: DeadlinePolicy
+) -> int:
     stages = policy.stages(deadline.clock, deadline.started_at, deadline.due_at)
     passed = [stage for stage in stages if stage.at <= now]
     upcoming = [stage for stage in stages if stage.at > now]
@@ -75,8 +80,9 @@ def _claim(session: Session, deadline_id: int, stage: str, sent: bool, now: date
     return session.execute(statement).scalar_one_or_none() is not None
 
 
-def _emit(session: Session, deadline: Deadline, stage: Stage, now: datetime,
-          policy: DeadlinePolicy) -> None:
+def _emit(
+    session: Session, deadline: Deadline, stage: Stage, now: datetime, policy: DeadlinePolicy
+) -> None:
     ticket = deadline.ticket
     payload = _payload(ticket, deadline, stage, policy)
     if stage.name == ESCALATE:
@@ -88,12 +94,20 @@ def _emit(session: Session, deadline: Deadline, stage: Stage, now: datetime,
             notifications.notify_staff(session, staff_id, "reminder", ticket, payload, now)
 
 
-def _breach(session: Session, ticket: Ticket, deadline: Deadline, payload: dict,
-            now: datetime) -> None:
+def _breach(
+    session: Session, ticket: Ticket, deadline: Deadline, payload: dict, now: datetime
+) -> None:
     responsible = responsible_staff(session, ticket, deadline.clock)
     for staff_id in responsible:
-        session.add(SlaBreach(deadline_id=deadline.id, ticket_id=ticket.id, staff_id=staff_id,
-                              clock=deadline.clock, breached_at=deadline.due_at))
+        session.add(
+            SlaBreach(
+                deadline_id=deadline.id,
+                ticket_id=ticket.id,
+                staff_id=staff_id,
+                clock=deadline.clock,
+                breached_at=deadline.due_at,
+            )
+        )
     if deadline.clock == "callback":
         ticket.phone_callback = True
         notifications.notify(session, "officer", "callback_due", ticket, payload, now)
@@ -127,6 +141,11 @@ def _payload(ticket: Ticket, deadline: Deadline, stage: Stage, policy: DeadlineP
         text = f"{label}已超期"
     else:
         text = f"{label}即将到期"
-    return {"ticket_id": ticket.id, "number": ticket.number, "clock": deadline.clock,
-            "stage": text, "deadline": deadline.due_at.astimezone(zone).isoformat(),
-            "provisional": deadline.provisional}
+    return {
+        "ticket_id": ticket.id,
+        "number": ticket.number,
+        "clock": deadline.clock,
+        "stage": text,
+        "deadline": deadline.due_at.astimezone(zone).isoformat(),
+        "provisional": deadline.provisional,
+    }

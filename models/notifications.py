@@ -15,19 +15,31 @@ ROLE_RECIPIENTS = {"officer", "leader", "executive"}
 OUTBOX_KEY = "bihuan_outbox"
 
 
-def notify_staff(session: Session, staff_id: int, kind: str, ticket: Ticket | None,
-                 payload: dict, now: datetime) -> Notification:
-    row = Notification(kind=kind, ticket_id=ticket.id if ticket else None, staff_id=staff_id,
-                       payload=payload, created_at=now)
+def notify_staff(
+    session: Session, staff_id: int, kind: str, ticket: Ticket | None, payload: dict, now: datetime
+) -> Notification:
+    row = Notification(
+        kind=kind,
+        ticket_id=ticket.id if ticket else None,
+        staff_id=staff_id,
+        payload=payload,
+        created_at=now,
+    )
     return _add(session, row)
 
 
-def notify_customer(session: Session, ticket: Ticket, kind: str, payload: dict,
-                    now: datetime) -> Notification | None:
+def notify_customer(
+    session: Session, ticket: Ticket, kind: str, payload: dict, now: datetime
+) -> Notification | None:
     if ticket.customer_id is None:
         return None
-    row = Notification(kind=kind, ticket_id=ticket.id, customer_id=ticket.customer_id,
-                       payload=payload, created_at=now)
+    row = Notification(
+        kind=kind,
+        ticket_id=ticket.id,
+        customer_id=ticket.customer_id,
+        payload=payload,
+        created_at=now,
+    )
     return _add(session, row)
 
 
@@ -44,18 +56,22 @@ def written_in(session: Session) -> list[Notification]:
     return list(session.info.get(OUTBOX_KEY, []))
 
 
-def notify(session: Session, recipient: str, kind: str, ticket: Ticket, payload: dict,
-           now: datetime) -> list[Notification]:
+def notify(
+    session: Session, recipient: str, kind: str, ticket: Ticket, payload: dict, now: datetime
+) -> list[Notification]:
     """Rows for a workflow recipient: "staff:<id>", "dept_head", a role, or "customer"."""
     if recipient == "customer":
         row = notify_customer(session, ticket, kind, payload, now)
         return [row] if row else []
-    return [notify_staff(session, staff_id, kind, ticket, payload, now)
-            for staff_id in recipient_staff_ids(session, recipient, ticket, payload)]
+    return [
+        notify_staff(session, staff_id, kind, ticket, payload, now)
+        for staff_id in recipient_staff_ids(session, recipient, ticket, payload)
+    ]
 
 
-def recipient_staff_ids(session: Session, recipient: str, ticket: Ticket,
-                        payload: dict) -> list[int]:
+def recipient_staff_ids(
+    session: Session, recipient: str, ticket: Ticket, payload: dict
+) -> list[int]:
     if recipient.startswith("staff:"):
         return [int(recipient.removeprefix("staff:"))]
     if recipient == "dept_head":

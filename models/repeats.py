@@ -25,13 +25,13 @@ def link_repeat(session: Session, ticket: Ticket, now: datetime, window_days: in
     earlier_open = any(t.status in OPEN for t in earlier)
     unresolved_repeats = sum(1 for t in earlier if t.repeat_flag and t.status in UNRESOLVED)
     overdue = _any_overdue(session, [t.id for t in earlier], now)
-    repeat, accountability = repeat_flags(earlier_open, overdue, unresolved_repeats,
-                                          earlier_recent=True)
+    repeat, accountability = repeat_flags(
+        earlier_open, overdue, unresolved_repeats, earlier_recent=True
+    )
     ticket.repeat_flag, ticket.accountability_flag = repeat, accountability
     ticket.repeat_of_id = earlier[0].id if repeat else None
     if accountability:
-        payload = {"ticket_id": ticket.id, "number": ticket.number,
-                   "repeat_of": earlier[0].number}
+        payload = {"ticket_id": ticket.id, "number": ticket.number, "repeat_of": earlier[0].number}
         notifications.notify(session, "officer", "accountability", ticket, payload, now)
 
 
@@ -43,9 +43,12 @@ def _earlier_tickets(session: Session, ticket: Ticket, since: datetime) -> list[
         return []
     statement = (
         select(Ticket)
-        .where(Ticket.id != ticket.id, Ticket.appeal_type == ticket.appeal_type,
-               or_(*same_customer),
-               or_(Ticket.status.in_(OPEN), Ticket.created_at >= since))
+        .where(
+            Ticket.id != ticket.id,
+            Ticket.appeal_type == ticket.appeal_type,
+            or_(*same_customer),
+            or_(Ticket.status.in_(OPEN), Ticket.created_at >= since),
+        )
         .order_by(Ticket.created_at.desc(), Ticket.id.desc())
         .limit(20)
     )

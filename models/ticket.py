@@ -89,15 +89,19 @@ class Ticket(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     handling_department: Mapped[Department | None] = relationship(
-        foreign_keys=[handling_department_id])
+        foreign_keys=[handling_department_id]
+    )
     receiving_department: Mapped[Department | None] = relationship(
-        foreign_keys=[receiving_department_id])
+        foreign_keys=[receiving_department_id]
+    )
     handler: Mapped[Staff | None] = relationship(foreign_keys=[handler_id])
     repeat_of: Mapped[Ticket | None] = relationship(remote_side=[id])
     events: Mapped[list[TicketEvent]] = relationship(
-        back_populates="ticket", order_by="TicketEvent.id")
+        back_populates="ticket", order_by="TicketEvent.id"
+    )
     deadlines: Mapped[list[Deadline]] = relationship(
-        back_populates="ticket", order_by="Deadline.id")
+        back_populates="ticket", order_by="Deadline.id"
+    )
 
     __table_args__ = (
         Index("ix_tickets_customer_created", "customer_id", "created_at"),

@@ -38,12 +38,17 @@ def ticket_as_dict(ticket: Ticket, settings: Settings) -> dict:
         "invalid_reason": ticket.invalid_reason,
         "escalation_level": ticket.escalation_level,
         "rounds": ticket.rounds,
-        "money": {"status": ticket.money_status, "kind": ticket.money_kind,
-                  "amount": str(ticket.money_amount) if ticket.money_amount is not None
-                  else None},
-        "flags": {"repeat": ticket.repeat_flag, "accountability": ticket.accountability_flag,
-                  "explanation_pending": ticket.explanation_pending,
-                  "leader_signed_off": ticket.leader_signed_off},
+        "money": {
+            "status": ticket.money_status,
+            "kind": ticket.money_kind,
+            "amount": str(ticket.money_amount) if ticket.money_amount is not None else None,
+        },
+        "flags": {
+            "repeat": ticket.repeat_flag,
+            "accountability": ticket.accountability_flag,
+            "explanation_pending": ticket.explanation_pending,
+            "leader_signed_off": ticket.leader_signed_off,
+        },
         "repeat_of": ticket.repeat_of.number if ticket.repeat_of_id and ticket.repeat_of else None,
         "deadlines": [_deadline(d, zone) for d in ticket.deadlines],
         "rating": _rating(ticket, zone),
@@ -63,15 +68,27 @@ def _rating(ticket: Ticket, zone: ZoneInfo) -> dict | None:
 
 
 def _deadline(deadline, zone) -> dict:
-    return {"clock": deadline.clock, "started_at": _iso(deadline.started_at, zone),
-            "due_at": _iso(deadline.due_at, zone), "provisional": deadline.provisional,
-            "state": deadline.state, "stopped_at": _iso(deadline.stopped_at, zone)}
+    return {
+        "clock": deadline.clock,
+        "started_at": _iso(deadline.started_at, zone),
+        "due_at": _iso(deadline.due_at, zone),
+        "provisional": deadline.provisional,
+        "state": deadline.state,
+        "stopped_at": _iso(deadline.stopped_at, zone),
+    }
 
 
 def _event(event, zone) -> dict:
-    return {"at": _iso(event.created_at, zone), "kind": event.kind, "actor": event.actor_name,
-            "role": event.actor_role, "channel": event.channel, "text": event.text,
-            "from_status": event.from_status, "to_status": event.to_status}
+    return {
+        "at": _iso(event.created_at, zone),
+        "kind": event.kind,
+        "actor": event.actor_name,
+        "role": event.actor_role,
+        "channel": event.channel,
+        "text": event.text,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+    }
 
 
 def _location(ticket: Ticket) -> dict | None:

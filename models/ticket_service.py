@@ -44,37 +44,57 @@ class DomainPolicy:
     deadlines: DeadlinePolicy
 
     @classmethod
-    def from_settings(cls, settings: Settings, general_department_id: int | None = None,
-                      deadlines: DeadlinePolicy | None = None):
-        workflow = WorkflowConfig(max_rounds=settings.workflow.max_rounds,
-                                  general_department_name=settings.workflow.general_department,
-                                  general_department_id=general_department_id,
-                                  max_extension_workdays=settings.workflow.max_extension_workdays)
-        return cls(workflow=workflow,
-                   deadlines=deadlines or DeadlinePolicy.from_settings(settings))
+    def from_settings(
+        cls,
+        settings: Settings,
+        general_department_id: int | None = None,
+        deadlines: DeadlinePolicy | None = None,
+    ):
+        workflow = WorkflowConfig(
+            max_rounds=settings.workflow.max_rounds,
+            general_department_name=settings.workflow.general_department,
+            general_department_id=general_department_id,
+            max_extension_workdays=settings.workflow.max_extension_workdays,
+        )
+        return cls(workflow=workflow, deadlines=deadlines or DeadlinePolicy.from_settings(settings))
 
 
 def snapshot(ticket: Ticket) -> TicketSnapshot:
     return TicketSnapshot(
-        id=ticket.id, number=ticket.number, status=Status(ticket.status),
-        severity=Severity(ticket.severity), source_channel=ticket.source_channel,
+        id=ticket.id,
+        number=ticket.number,
+        status=Status(ticket.status),
+        severity=Severity(ticket.severity),
+        source_channel=ticket.source_channel,
         receiving_department_id=ticket.receiving_department_id,
-        handling_department_id=ticket.handling_department_id, handler_id=ticket.handler_id,
-        money_status=ticket.money_status, money_kind=ticket.money_kind,
+        handling_department_id=ticket.handling_department_id,
+        handler_id=ticket.handler_id,
+        money_status=ticket.money_status,
+        money_kind=ticket.money_kind,
         money_amount=str(ticket.money_amount) if ticket.money_amount is not None else "",
-        rounds=ticket.rounds, escalation_level=ticket.escalation_level,
+        rounds=ticket.rounds,
+        escalation_level=ticket.escalation_level,
         leader_signed_off=ticket.leader_signed_off,
-        explanation_pending=ticket.explanation_pending, customer_id=ticket.customer_id,
-        has_open_repeat=ticket.repeat_flag, repeat_overdue=ticket.accountability_flag)
+        explanation_pending=ticket.explanation_pending,
+        customer_id=ticket.customer_id,
+        has_open_repeat=ticket.repeat_flag,
+        repeat_overdue=ticket.accountability_flag,
+    )
 
 
 def actor_for_staff(staff: Staff, channel: str = "wechat") -> Actor:
-    return Actor(role=Role(staff.role), staff_id=staff.id, department_id=staff.department_id,
-                 name=staff.name, channel=channel)
+    return Actor(
+        role=Role(staff.role),
+        staff_id=staff.id,
+        department_id=staff.department_id,
+        name=staff.name,
+        channel=channel,
+    )
 
 
-def perform(session: Session, ticket: Ticket, actor: Actor, move: Move, now: datetime,
-            policy: DomainPolicy) -> Outcome:
+def perform(
+    session: Session, ticket: Ticket, actor: Actor, move: Move, now: datetime, policy: DomainPolicy
+) -> Outcome:
     """Decide and apply one move; raises MoveRefused and then changes nothing."""
     outcome = decide(snapshot(ticket), actor, move, policy.workflow)
     from_status = ticket.status
@@ -82,11 +102,20 @@ def perform(session: Session, ticket: Ticket, actor: Actor, move: Move, now: dat
     if outcome.event_kind in CALLBACK_DONE:
         ticket.phone_callback = False
     ticket.updated_at = now
-    session.add(TicketEvent(
-        ticket_id=ticket.id, kind=outcome.event_kind, actor_role=str(actor.role),
-        actor_name=actor.name, actor_staff_id=actor.staff_id, channel=actor.channel,
-        text=outcome.event_text, from_status=from_status, to_status=ticket.status,
-        created_at=now))
+    session.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            kind=outcome.event_kind,
+            actor_role=str(actor.role),
+            actor_name=actor.name,
+            actor_staff_id=actor.staff_id,
+            channel=actor.channel,
+            text=outcome.event_text,
+            from_status=from_status,
+            to_status=ticket.status,
+            created_at=now,
+        )
+    )
     for change in outcome.clocks:
         _apply_clock(session, ticket, change, now, policy.deadlines)
     for notice in outcome.notices:
@@ -112,8 +141,9 @@ def _zone(policy: DomainPolicy):
     return ZoneInfo(policy.deadlines.timezone)
 
 
-def _apply_clock(session: Session, ticket: Ticket, change, now: datetime,
-                 policy: DeadlinePolicy) -> None:
+def _apply_clock(
+    session: Session, ticket: Ticket, change, now: datetime, policy: DeadlinePolicy
+) -> None:
     if change.action == "start":
         deadlines.start(session, ticket, change.clock, now, policy)
     elif change.action == "stop":

@@ -13,8 +13,16 @@ from models.people import Customer, Department
 from models.ticket import Ticket, TicketEvent, TicketSequence
 
 WECHAT_CHANNEL = "微信公众号"
-SOURCE_CHANNELS = ("24小时客服热线", "投诉电话", "门户网站", "微信公众号", "意见箱/意见簿",
-                   "董事长信箱", "政府投诉平台", "来访")
+SOURCE_CHANNELS = (
+    "24小时客服热线",
+    "投诉电话",
+    "门户网站",
+    "微信公众号",
+    "意见箱/意见簿",
+    "董事长信箱",
+    "政府投诉平台",
+    "来访",
+)
 MATTER_CHARS = 30
 NO_TEXT = "（客户未提供文字说明，见附件）"
 
@@ -63,9 +71,16 @@ def general_department(session: Session, name: str) -> Department | None:
     return session.scalar(select(Department).where(Department.name == name))
 
 
-def create_wechat_ticket(session: Session, customer: Customer, draft, now: datetime, *,
-                         timezone: str, receiving_department: Department | None,
-                         intake_key: str) -> Ticket:
+def create_wechat_ticket(
+    session: Session,
+    customer: Customer,
+    draft,
+    now: datetime,
+    *,
+    timezone: str,
+    receiving_department: Department | None,
+    intake_key: str,
+) -> Ticket:
     """The ticket for a confirmed WeChat complaint, with its first timeline event."""
     ticket = Ticket(
         number=next_ticket_number(session, now, timezone),
@@ -90,10 +105,18 @@ def create_wechat_ticket(session: Session, customer: Customer, draft, now: datet
     )
     session.add(ticket)
     session.flush()
-    session.add(TicketEvent(ticket_id=ticket.id, kind="received", actor_role="customer",
-                            actor_name=draft.name, channel="wechat", to_status="received",
-                            text=f"客户通过{WECHAT_CHANNEL}提交投诉（{draft.appeal_type}）",
-                            created_at=now))
+    session.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            kind="received",
+            actor_role="customer",
+            actor_name=draft.name,
+            channel="wechat",
+            to_status="received",
+            text=f"客户通过{WECHAT_CHANNEL}提交投诉（{draft.appeal_type}）",
+            created_at=now,
+        )
+    )
     return ticket
 
 

@@ -7,8 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 
-def run_in_threads(target: Callable[[], Any], count: int,
-                   timeout: float = 30) -> tuple[list[Any], list[BaseException]]:
+def run_in_threads(
+    target: Callable[[], Any], count: int, timeout: float = 30
+) -> tuple[list[Any], list[BaseException]]:
     """Start `count` threads together; returns (results, errors) once all have finished."""
     results: list[Any] = []
     errors: list[BaseException] = []

@@ -22,8 +22,9 @@ TEST_TOKEN = "test-token"
 @pytest.fixture(scope="session")
 def base_settings(tmp_path_factory):
     environ = dict(os.environ)
-    environ.setdefault("BIHUAN_DATABASE__URL",
-                       f"sqlite:///{tmp_path_factory.mktemp('db') / 'bihuan.sqlite3'}")
+    environ.setdefault(
+        "BIHUAN_DATABASE__URL", f"sqlite:///{tmp_path_factory.mktemp('db') / 'bihuan.sqlite3'}"
+    )
     environ["BIHUAN_WECHAT__TOKEN"] = TEST_TOKEN
     return load_settings(environ=environ)
 
@@ -112,9 +113,14 @@ def live(runtime, fake_wechat):
     """A runtime whose outbound WeChat calls go to the fake, bound for rq jobs."""
     from jobs import runtime as job_runtime
 
-    settings = runtime.settings.override(wechat={
-        "app_id": "wxtestapp", "app_secret": "test-app-secret",
-        "api_base_url": fake_wechat.url, "api_timeout_seconds": 1.0})
+    settings = runtime.settings.override(
+        wechat={
+            "app_id": "wxtestapp",
+            "app_secret": "test-app-secret",
+            "api_base_url": fake_wechat.url,
+            "api_timeout_seconds": 1.0,
+        }
+    )
     live_runtime = build_runtime(settings, redis=runtime.redis)
     job_runtime.bind(live_runtime)
     yield live_runtime

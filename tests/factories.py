@@ -11,8 +11,14 @@ from models.ticket import Ticket
 from models.tickets import next_ticket_number
 
 
-def add_ticket(session, now: datetime, status: str = "assigned", handler: str | None = "王芳",
-               department: str | None = "运行维护部", **columns) -> Ticket:
+def add_ticket(
+    session,
+    now: datetime,
+    status: str = "assigned",
+    handler: str | None = "王芳",
+    department: str | None = "运行维护部",
+    **columns,
+) -> Ticket:
     """A ticket in `status` (no deadlines, no events unless the caller adds them)."""
 
     def department_id(name):
@@ -25,7 +31,8 @@ def add_ticket(session, now: datetime, status: str = "assigned", handler: str | 
         receiving_department_id=department_id("综合管理部"),
         handling_department_id=department_id(department) if department else None,
         handler_id=session.scalar(select(Staff.id).where(Staff.name == handler))
-        if handler else None,
+        if handler
+        else None,
         appeal_type="维修",
         customer_name="张三",
         phone="13800138000",

@@ -28,25 +28,47 @@ class WeChatTestClient:
 
     def image(self, openid: str) -> str:
         n = next(self._ids)
-        return self.push(self.message(openid, "image", PicUrl=f"http://example.invalid/{n}.jpg",
-                                      MediaId=f"media-{n}"))
+        return self.push(
+            self.message(
+                openid, "image", PicUrl=f"http://example.invalid/{n}.jpg", MediaId=f"media-{n}"
+            )
+        )
 
     def voice(self, openid: str, recognition: str = "") -> str:
-        return self.push(self.message(openid, "voice", MediaId=f"voice-{next(self._ids)}",
-                                      Format="amr", Recognition=recognition))
+        return self.push(
+            self.message(
+                openid,
+                "voice",
+                MediaId=f"voice-{next(self._ids)}",
+                Format="amr",
+                Recognition=recognition,
+            )
+        )
 
     def location(self, openid: str, lat: float, lng: float, label: str) -> str:
-        return self.push(self.message(openid, "location", Location_X=lat, Location_Y=lng,
-                                      Scale=15, Label=label))
+        return self.push(
+            self.message(openid, "location", Location_X=lat, Location_Y=lng, Scale=15, Label=label)
+        )
 
     def message(self, openid: str, kind: str, msg_id: int | None = None, **fields) -> dict:
-        return {"ToUserName": "gh_test", "FromUserName": openid,
-                "CreateTime": int(time.time()), "MsgType": kind, **fields,
-                "MsgId": msg_id if msg_id is not None else next(self._ids)}
+        return {
+            "ToUserName": "gh_test",
+            "FromUserName": openid,
+            "CreateTime": int(time.time()),
+            "MsgType": kind,
+            **fields,
+            "MsgId": msg_id if msg_id is not None else next(self._ids),
+        }
 
     def event_fields(self, openid: str, event: str, **fields) -> dict:
-        return {"ToUserName": "gh_test", "FromUserName": openid,
-                "CreateTime": next(self._ids), "MsgType": "event", "Event": event, **fields}
+        return {
+            "ToUserName": "gh_test",
+            "FromUserName": openid,
+            "CreateTime": next(self._ids),
+            "MsgType": "event",
+            "Event": event,
+            **fields,
+        }
 
     # --- transport ------------------------------------------------------------------------
     def push(self, fields: dict) -> str:
@@ -57,17 +79,22 @@ class WeChatTestClient:
     def post_xml(self, xml: str | bytes, token: str | None = None, **extra_params):
         timestamp, nonce = str(int(time.time())), wechat.random_nonce()
         token = token if token is not None else self.settings.wechat.token
-        params = {"timestamp": timestamp, "nonce": nonce,
-                  "signature": wechat.sign(token, timestamp, nonce)}
+        params = {
+            "timestamp": timestamp,
+            "nonce": nonce,
+            "signature": wechat.sign(token, timestamp, nonce),
+        }
         body = xml.encode("utf-8") if isinstance(xml, str) else xml
         if self.keys is not None:
-            encrypted, msg_signature = wechat.encrypt_push(body.decode(), self.keys, timestamp,
-                                                           nonce)
+            encrypted, msg_signature = wechat.encrypt_push(
+                body.decode(), self.keys, timestamp, nonce
+            )
             body = encrypted.encode()
             params.update(encrypt_type="aes", msg_signature=msg_signature)
         params.update(extra_params)
-        self.last_response = self.client.post("/wechat", query_string=params, data=body,
-                                              content_type="text/xml")
+        self.last_response = self.client.post(
+            "/wechat", query_string=params, data=body, content_type="text/xml"
+        )
         return self.last_response
 
     def reply_text(self, response) -> str:

@@ -25,15 +25,23 @@ def test_demo_is_idempotent(runtime):
     with runtime.sessions() as session:
         names = {d.name for d in session.query(Department)}
         assert "综合管理部" in names and len(names) >= 4
-        assert {s.role for s in session.query(Staff)} >= {"officer", "leader", "handler",
-                                                           "dept_head", "executive"}
+        assert {s.role for s in session.query(Staff)} >= {
+            "officer",
+            "leader",
+            "handler",
+            "dept_head",
+            "executive",
+        }
 
 
 def test_ticket_show_json_has_status_deadlines_and_events(runtime, wechat):
     invoke(runtime, "demo")
     confirmation = file_complaint(wechat)[-1]
-    number = next(word for word in confirmation.replace("：", " ").replace("。", " ").split()
-                  if word.startswith("TS"))
+    number = next(
+        word
+        for word in confirmation.replace("：", " ").replace("。", " ").split()
+        if word.startswith("TS")
+    )
     result = invoke(runtime, "ticket", "show", number.lower(), "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
@@ -64,8 +72,14 @@ def test_menu_check_reports_every_limit_broken():
     assert any("一级菜单" in p for p in check_menu(too_many))
     long_name = {"button": [{"name": "这是一个非常长的菜单名字", "type": "click", "key": "K"}]}
     assert any("字节" in p for p in check_menu(long_name))
-    subs = {"button": [{"name": "服务", "sub_button": [
-        {"name": f"子{i}", "type": "click", "key": "K"} for i in range(6)]}]}
+    subs = {
+        "button": [
+            {
+                "name": "服务",
+                "sub_button": [{"name": f"子{i}", "type": "click", "key": "K"} for i in range(6)],
+            }
+        ]
+    }
     assert any("二级菜单超过" in p for p in check_menu(subs))
     bad_key = {"button": [{"name": "服务", "type": "click", "key": "K" * 129}]}
     assert any("key" in p for p in check_menu(bad_key))

@@ -30,19 +30,29 @@ OTHER_KEY = "ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210abcdefg"
 
 
 def aes_setup(runtime, current=VECTOR_KEY, previous="", token=VECTOR_TOKEN):
-    settings = runtime.settings.override(wechat={
-        "token": token, "app_id": VECTOR_APPID, "encoding_aes_key": current,
-        "encoding_aes_key_previous": previous})
+    settings = runtime.settings.override(
+        wechat={
+            "token": token,
+            "app_id": VECTOR_APPID,
+            "encoding_aes_key": current,
+            "encoding_aes_key_previous": previous,
+        }
+    )
     aes_runtime = build_runtime(settings, redis=runtime.redis)
     return create_app(runtime=aes_runtime).test_client(), settings
 
 
 # --- URL verification -----------------------------------------------------------------------
 
+
 def test_get_with_valid_signature_returns_echostr(client, settings):
     token = settings.wechat.token
-    params = {"timestamp": "1", "nonce": "n", "echostr": "hello-echo",
-              "signature": wechat.sign(token, "1", "n")}
+    params = {
+        "timestamp": "1",
+        "nonce": "n",
+        "echostr": "hello-echo",
+        "signature": wechat.sign(token, "1", "n"),
+    }
     response = client.get("/wechat", query_string=params)
     assert response.status_code == 200 and response.get_data(as_text=True) == "hello-echo"
 
@@ -53,6 +63,7 @@ def test_get_with_bad_signature_is_403(client):
 
 
 # --- plaintext mode -------------------------------------------------------------------------
+
 
 def test_plaintext_push_gets_a_plaintext_reply(wechat):
     reply = wechat.text("o_plain", "你好")
@@ -66,27 +77,39 @@ def test_push_signed_with_another_token_is_403(wechat):
 
 
 def wechat_fields_xml(openid, content, msg_id=42):
-    return wechat_module_xml({"ToUserName": "gh", "FromUserName": openid, "CreateTime": 1,
-                              "MsgType": "text", "Content": content, "MsgId": msg_id})
+    return wechat_module_xml(
+        {
+            "ToUserName": "gh",
+            "FromUserName": openid,
+            "CreateTime": 1,
+            "MsgType": "text",
+            "Content": content,
+            "MsgId": msg_id,
+        }
+    )
 
 
 def wechat_module_xml(fields):
     return wechat.build_push_xml(fields)
 
 
-@pytest.mark.parametrize("body", [
-    b"<xml><ToUserName>gh</ToUserName><FromUserName>o",  # truncated
-    b"not xml at all",
-    b"",
-    b"<xml></xml>",  # no sender, no type
-    b"<xml><FromUserName>o</FromUserName></xml>",  # no MsgType
-    b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
-    b"<xml><FromUserName>o</FromUserName><MsgType>text</MsgType><Content>&b;</Content></xml>",
-    b'<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
-    b"<xml><FromUserName>o</FromUserName><MsgType>text</MsgType><Content>&xxe;</Content></xml>",
-    "<xml><FromUserName>o</FromUserName><MsgType>text</MsgType><Content>é</Content></xml>"
-    .encode("latin-1"),  # not UTF-8
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<xml><ToUserName>gh</ToUserName><FromUserName>o",  # truncated
+        b"not xml at all",
+        b"",
+        b"<xml></xml>",  # no sender, no type
+        b"<xml><FromUserName>o</FromUserName></xml>",  # no MsgType
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+        b"<xml><FromUserName>o</FromUserName><MsgType>text</MsgType><Content>&b;</Content></xml>",
+        b'<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+        b"<xml><FromUserName>o</FromUserName><MsgType>text</MsgType><Content>&xxe;</Content></xml>",
+        "<xml><FromUserName>o</FromUserName><MsgType>text</MsgType><Content>é</Content></xml>".encode(
+            "latin-1"
+        ),  # not UTF-8
+    ],
+)
 def test_hostile_or_malformed_bodies_are_400(wechat, body):
     response = wechat.post_xml(body)
     assert response.status_code == 400
@@ -120,21 +143,29 @@ def test_unknown_event_answers_success(wechat):
 
 # --- safe mode (AES) ------------------------------------------------------------------------
 
+
 def vector_params():
-    return {"timestamp": VECTOR_TIMESTAMP, "nonce": VECTOR_NONCE, "encrypt_type": "aes",
-            "msg_signature": VECTOR_MSG_SIGNATURE,
-            "signature": wechat.sign(VECTOR_TOKEN, VECTOR_TIMESTAMP, VECTOR_NONCE)}
+    return {
+        "timestamp": VECTOR_TIMESTAMP,
+        "nonce": VECTOR_NONCE,
+        "encrypt_type": "aes",
+        "msg_signature": VECTOR_MSG_SIGNATURE,
+        "signature": wechat.sign(VECTOR_TOKEN, VECTOR_TIMESTAMP, VECTOR_NONCE),
+    }
 
 
 def vector_body():
-    return (f"<xml><ToUserName><![CDATA[gh_10f6c3c3ac5a]]></ToUserName>"
-            f"<Encrypt><![CDATA[{VECTOR_ENCRYPT}]]></Encrypt></xml>").encode()
+    return (
+        f"<xml><ToUserName><![CDATA[gh_10f6c3c3ac5a]]></ToUserName>"
+        f"<Encrypt><![CDATA[{VECTOR_ENCRYPT}]]></Encrypt></xml>"
+    ).encode()
 
 
 def test_official_vector_decrypts_to_the_documented_message():
     keys = wechat.AesKeys(VECTOR_TOKEN, VECTOR_APPID, VECTOR_KEY)
-    xml, key = wechat.decrypt(vector_body(), keys, VECTOR_MSG_SIGNATURE, VECTOR_TIMESTAMP,
-                              VECTOR_NONCE)
+    xml, key = wechat.decrypt(
+        vector_body(), keys, VECTOR_MSG_SIGNATURE, VECTOR_TIMESTAMP, VECTOR_NONCE
+    )
     fields = wechat.parse(xml)
     assert key == VECTOR_KEY
     assert fields["Content"] == "abcdteT" and fields["MsgId"] == "6054768590064713728"
@@ -170,8 +201,9 @@ def test_bad_msg_signature_is_403(runtime):
 
 
 def test_wrong_appid_is_400(runtime):
-    settings = runtime.settings.override(wechat={
-        "token": VECTOR_TOKEN, "app_id": "wx_someone_else", "encoding_aes_key": VECTOR_KEY})
+    settings = runtime.settings.override(
+        wechat={"token": VECTOR_TOKEN, "app_id": "wx_someone_else", "encoding_aes_key": VECTOR_KEY}
+    )
     client = create_app(runtime=build_runtime(settings, redis=runtime.redis)).test_client()
     response = client.post("/wechat", query_string=vector_params(), data=vector_body())
     assert response.status_code == 400
@@ -181,7 +213,8 @@ def test_garbage_ciphertext_is_400(runtime):
     client, _ = aes_setup(runtime)
     garbage = "bm90IGEgcmVhbCBjaXBoZXJ0ZXh0"
     params = vector_params() | {
-        "msg_signature": wechat.sign(VECTOR_TOKEN, VECTOR_TIMESTAMP, VECTOR_NONCE, garbage)}
+        "msg_signature": wechat.sign(VECTOR_TOKEN, VECTOR_TIMESTAMP, VECTOR_NONCE, garbage)
+    }
     body = f"<xml><Encrypt><![CDATA[{garbage}]]></Encrypt></xml>".encode()
     assert client.post("/wechat", query_string=params, data=body).status_code == 400
 
@@ -194,6 +227,7 @@ def test_safe_mode_round_trip_with_our_own_encryption(runtime):
 
 
 # --- de-duplication -------------------------------------------------------------------------
+
 
 def test_three_identical_pushes_have_one_effect_and_the_same_reply(wechat, runtime):
     wechat.click("o_dup", "COMPLAINT_NEW")
@@ -230,6 +264,7 @@ def test_duplicate_events_are_deduplicated_by_sender_and_time(wechat, runtime):
 
 # --- limits and failures ---------------------------------------------------------------------
 
+
 def test_clip_reply_never_exceeds_2048_bytes_and_keeps_characters_whole():
     clipped = clip_reply("投" * 5000)
     assert len(clipped.encode("utf-8")) <= MAX_REPLY_BYTES
@@ -237,8 +272,9 @@ def test_clip_reply_never_exceeds_2048_bytes_and_keeps_characters_whole():
     assert clip_reply("短") == "短"
 
 
-def test_failing_handler_is_logged_kept_for_replay_and_answered_busy(wechat, runtime,
-                                                                      monkeypatch, caplog):
+def test_failing_handler_is_logged_kept_for_replay_and_answered_busy(
+    wechat, runtime, monkeypatch, caplog
+):
     import handlers.customer as customer
 
     def boom(*_args, **_kwargs):

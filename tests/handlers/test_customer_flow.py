@@ -144,7 +144,8 @@ def test_unexpected_input_mid_conversation_prompts_for_the_current_step(wechat):
 
 
 def test_repeat_complaints_are_linked_and_the_second_unresolved_repeat_is_accountable(
-        wechat, runtime, demo):
+    wechat, runtime, demo
+):
     from models.notification import Notification
 
     for _ in range(3):
@@ -164,5 +165,4 @@ def test_a_different_appeal_type_is_not_a_repeat(wechat, runtime):
     for answer in ("1", "报装进度太慢", "幸福路1号", "张三", "13800138000", "1"):
         wechat.text("o_other", answer)
     with runtime.sessions() as session:
-        assert [t.repeat_flag for t in session.query(Ticket).order_by(Ticket.id)] == [False,
-                                                                                       False]
+        assert [t.repeat_flag for t in session.query(Ticket).order_by(Ticket.id)] == [False, False]

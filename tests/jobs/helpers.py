@@ -37,8 +37,9 @@ def wechat_runtime(wechat):
     return wechat.client.application.extensions["bihuan"]
 
 
-def move(runtime, number: str, staff_name: str, kind: str, now: datetime | None = None,
-         **fields) -> None:
+def move(
+    runtime, number: str, staff_name: str, kind: str, now: datetime | None = None, **fields
+) -> None:
     """One workflow move by a named staff member, committed, its notifications queued."""
     now = now or datetime.now(UTC)
     with transaction(runtime.sessions) as session:

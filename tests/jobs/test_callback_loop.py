@@ -10,13 +10,16 @@ from tests.jobs.helpers import CUSTOMER, HANDLER, OFFICER, file_ticket, run_work
 def ticket_state(live, number):
     with live.sessions() as session:
         ticket = session.query(Ticket).filter_by(number=number).one()
-        kinds = [e.kind for e in session.query(TicketEvent).filter_by(ticket_id=ticket.id)
-                 .order_by(TicketEvent.id)]
+        kinds = [
+            e.kind
+            for e in session.query(TicketEvent)
+            .filter_by(ticket_id=ticket.id)
+            .order_by(TicketEvent.id)
+        ]
         return ticket.status, ticket.escalation_level, kinds
 
 
-def test_customer_answers_unsatisfied_then_satisfied_in_the_chat(live, live_wechat,
-                                                                 fake_wechat):
+def test_customer_answers_unsatisfied_then_satisfied_in_the_chat(live, live_wechat, fake_wechat):
     seed_bound_staff(live)
     number = file_ticket(live_wechat)
     assert number in live_wechat.text(OFFICER, f"派单 {number} 运行维护部 王芳")
@@ -46,8 +49,11 @@ def test_customer_answers_unsatisfied_then_satisfied_in_the_chat(live, live_wech
     status, level, kinds = ticket_state(live, number)
     assert status == "archived" and level == 1 and kinds[-1] == "archived"
     with live.sessions() as session:
-        sent = session.query(Notification).filter(
-            Notification.customer_id.isnot(None), Notification.kind == "callback_request").count()
+        sent = (
+            session.query(Notification)
+            .filter(Notification.customer_id.isnot(None), Notification.kind == "callback_request")
+            .count()
+        )
     assert sent == 2  # one result per round
 
 

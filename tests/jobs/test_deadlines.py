@@ -33,8 +33,9 @@ def names(live, rows) -> set[str]:
         return {session.get(Staff, row.staff_id).name for row in rows}
 
 
-def test_reminders_at_half_and_eighty_percent_then_breach_each_sent_once(live, live_wechat,
-                                                                          fake_wechat):
+def test_reminders_at_half_and_eighty_percent_then_breach_each_sent_once(
+    live, live_wechat, fake_wechat
+):
     assigned_at(live, live_wechat, MONDAY_10)
     # investigate clock: 2 hours → reminders at +60 and +96 minutes, breach at +120.
     assert send_due_alerts(live, MONDAY_10 + timedelta(minutes=59)) == 0
@@ -58,7 +59,10 @@ def test_a_breach_older_than_one_working_day_alerts_the_leader(live, live_wechat
     assigned_at(live, live_wechat, MONDAY_10)
     send_due_alerts(live, MONDAY_10 + timedelta(hours=3))
     assert alerts_of(live, "breach") and names(live, alerts_of(live, "breach")) == {
-        "王芳", "李强", "周敏"}
+        "王芳",
+        "李强",
+        "周敏",
+    }
     # Tuesday 13:00: the investigate clock (due Monday 12:00) is a working day late.
     send_due_alerts(live, MONDAY_10 + timedelta(days=1, hours=3))
     leader_rows = [r for r in alerts_of(live, "breach") if names(live, [r]) == {"钱立"}]
@@ -77,9 +81,12 @@ def test_a_deadline_passing_while_the_worker_was_down_is_alerted_on_return(live,
     assert send_due_alerts(live, MONDAY_10 + timedelta(hours=3)) >= 1
     assert alerts_of(live, "reminder") == []
     with live.sessions() as session:
-        stages = {(a.stage, a.sent) for a in session.query(DeadlineAlert)
-                  .join(Deadline, Deadline.id == DeadlineAlert.deadline_id)
-                  .filter(Deadline.clock == "investigate")}
+        stages = {
+            (a.stage, a.sent)
+            for a in session.query(DeadlineAlert)
+            .join(Deadline, Deadline.id == DeadlineAlert.deadline_id)
+            .filter(Deadline.clock == "investigate")
+        }
     assert stages == {("remind:0.5", False), ("remind:0.8", False), ("breach", True)}
 
 
@@ -103,8 +110,7 @@ def test_stopped_clocks_send_nothing(live, live_wechat):
     assert all(r.payload["clock"] != "investigate" for r in alerts_of(live, "reminder"))
 
 
-def test_no_answer_to_the_call_back_puts_a_phone_call_back_on_the_officers_list(live,
-                                                                                 live_wechat):
+def test_no_answer_to_the_call_back_puts_a_phone_call_back_on_the_officers_list(live, live_wechat):
     number = assigned_at(live, live_wechat, MONDAY_10)
     move(live, number, "王芳", "ack", now=MONDAY_10)
     move(live, number, "王芳", "resolve", now=MONDAY_10 + timedelta(minutes=30), text="已修复")

@@ -57,12 +57,14 @@ def test_assignment_reaches_the_handler_as_a_template_message(live, fake_wechat,
     assert row.sent_at is not None and row.channel == "template"
 
 
-def test_delivery_result_from_templatesendjobfinish_is_recorded(live, fake_wechat, assigned,
-                                                                 live_wechat):
+def test_delivery_result_from_templatesendjobfinish_is_recorded(
+    live, fake_wechat, assigned, live_wechat
+):
     run_worker(live)
     (row,) = rows(live, kind="assignment")
-    live_wechat.event(HANDLER, "TEMPLATESENDJOBFINISH", MsgID=row.wechat_msgid,
-                      Status="failed:user block")
+    live_wechat.event(
+        HANDLER, "TEMPLATESENDJOBFINISH", MsgID=row.wechat_msgid, Status="failed:user block"
+    )
     (row,) = rows(live, kind="assignment")
     assert row.delivery == "failed:user block"
 
@@ -95,8 +97,9 @@ def test_a_long_value_is_trimmed_to_its_type_and_accepted(live, fake_wechat, liv
 
 
 @pytest.mark.parametrize("errcode, http_status", [(-1, 200), (0, 500), (45011, 200)])
-def test_transient_errors_are_retried_with_backoff(live, fake_wechat, assigned, errcode,
-                                                    http_status):
+def test_transient_errors_are_retried_with_backoff(
+    live, fake_wechat, assigned, errcode, http_status
+):
     fake_wechat.fail_next(TEMPLATE, errcode or -1, times=1, http_status=http_status)
     run_worker(live)
     (row,) = rows(live, kind="assignment")
@@ -132,8 +135,7 @@ def test_permanent_errors_are_recorded_not_retried(live, fake_wechat, assigned, 
 
 
 @pytest.mark.parametrize("errcode", [45009, 40164, 48001])
-def test_quota_and_platform_errors_alert_operations(live, fake_wechat, assigned, errcode,
-                                                     caplog):
+def test_quota_and_platform_errors_alert_operations(live, fake_wechat, assigned, errcode, caplog):
     fake_wechat.fail_next(TEMPLATE, errcode)
     with caplog.at_level(logging.ERROR):
         run_worker(live)
@@ -141,8 +143,9 @@ def test_quota_and_platform_errors_alert_operations(live, fake_wechat, assigned,
     assert "WECHAT OPERATIONS ALERT" in caplog.text
 
 
-def test_redis_flushed_between_commit_and_work_then_the_sweep_sends_once(live, fake_wechat,
-                                                                          assigned):
+def test_redis_flushed_between_commit_and_work_then_the_sweep_sends_once(
+    live, fake_wechat, assigned
+):
     live.redis.flushdb()  # the queued job is gone, the row is not
     run_worker(live)
     assert fake_wechat.messages(HANDLER) == []
@@ -165,13 +168,15 @@ def test_unbound_staff_are_skipped_with_a_reason(live, fake_wechat, live_wechat)
 
 # --- the customer side ------------------------------------------------------------------------
 
+
 def resolved(live, number: str) -> None:
     move(live, number, "王芳", "ack")
     move(live, number, "王芳", "resolve", text="已更换表前阀门，复测无泄漏")
 
 
 def test_result_goes_to_the_customer_in_the_window_as_a_customer_service_message(
-        live, fake_wechat, assigned):
+    live, fake_wechat, assigned
+):
     resolved(live, assigned)
     run_worker(live)
     (message,) = fake_wechat.messages(CUSTOMER)
@@ -188,13 +193,11 @@ def test_outside_the_window_the_customer_gets_a_template(live, fake_wechat, assi
     run_worker(live)
     (message,) = fake_wechat.messages(CUSTOMER)
     assert message["kind"] == "template"
-    assert message["body"]["template_id"] == live.settings.templates.kinds[
-        "customer_result"]["id"]
+    assert message["body"]["template_id"] == live.settings.templates.kinds["customer_result"]["id"]
 
 
 @pytest.mark.parametrize("errcode", [45015, 45047])
-def test_window_closed_or_quota_used_falls_back_to_a_template(live, fake_wechat, assigned,
-                                                               errcode):
+def test_window_closed_or_quota_used_falls_back_to_a_template(live, fake_wechat, assigned, errcode):
     fake_wechat.fail_next(CUSTOM, errcode)
     resolved(live, assigned)
     run_worker(live)
@@ -205,8 +208,9 @@ def test_window_closed_or_quota_used_falls_back_to_a_template(live, fake_wechat,
 
 
 @pytest.mark.parametrize("errcode, column", [(43004, "subscribed"), (43101, "opted_out")])
-def test_unreachable_customer_is_marked_and_goes_to_phone_call_back(live, fake_wechat, assigned,
-                                                                     errcode, column):
+def test_unreachable_customer_is_marked_and_goes_to_phone_call_back(
+    live, fake_wechat, assigned, errcode, column
+):
     fake_wechat.fail_next(CUSTOM, errcode)
     resolved(live, assigned)
     run_worker(live)
@@ -219,8 +223,9 @@ def test_unreachable_customer_is_marked_and_goes_to_phone_call_back(live, fake_w
     assert officer_rows and fake_wechat.messages(OFFICER)
 
 
-def test_an_unsubscribed_customer_goes_straight_to_the_phone_path(live, fake_wechat, assigned,
-                                                                   live_wechat):
+def test_an_unsubscribed_customer_goes_straight_to_the_phone_path(
+    live, fake_wechat, assigned, live_wechat
+):
     live_wechat.event(CUSTOMER, "unsubscribe")
     resolved(live, assigned)
     run_worker(live)
@@ -230,4 +235,3 @@ def test_an_unsubscribed_customer_goes_straight_to_the_phone_path(live, fake_wec
     with live.sessions() as session:
         assert session.query(Ticket).filter_by(number=assigned).one().phone_callback is True
     assert rows(live, kind="callback_due")
-

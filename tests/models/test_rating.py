@@ -24,8 +24,9 @@ NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 
 
 def make_ticket(session, status: str = "resolved", phone: str = "13800135678") -> Ticket:
-    return add_ticket(session, NOW, status, phone=phone, source_channel="24小时客服热线",
-                      matter="漏气")
+    return add_ticket(
+        session, NOW, status, phone=phone, source_channel="24小时客服热线", matter="漏气"
+    )
 
 
 def consequences(session) -> dict:

@@ -1,0 +1,9 @@
+"""Words a customer types instead of tapping the menu (pure; shared by the handlers)."""
+
+from __future__ import annotations
+
+START_WORDS = frozenset({"投诉", "我要投诉"})
+LIST_WORDS = frozenset({"查询", "我的投诉", "进度"})
+HOTLINE_WORDS = frozenset({"电话", "服务电话", "热线"})
+HELP_WORDS = frozenset({"帮助", "菜单"})
+MENU_WORDS = START_WORDS | LIST_WORDS | HOTLINE_WORDS | HELP_WORDS
