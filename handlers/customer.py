@@ -144,11 +144,25 @@ def _list_tickets(ctx: Context, customer: Customer) -> str:
 
 
 def _ticket_line(ctx: Context, ticket: Ticket) -> str:
-    local = ticket.created_at.astimezone(ZoneInfo(ctx.settings.app.timezone))
-    return (
-        f"{ticket.number}｜{ticket.appeal_type}｜{STATUS_LABELS[ticket.status]}｜"
-        f"{local:%m-%d %H:%M}"
-    )
+    zone = ZoneInfo(ctx.settings.app.timezone)
+    parts = [
+        ticket.number,
+        ticket.appeal_type,
+        STATUS_LABELS[ticket.status],
+        f"{ticket.created_at.astimezone(zone):%m-%d %H:%M}提交",
+    ]
+    if ticket.handling_department is not None:
+        parts.append(ticket.handling_department.name)
+    due = _resolve_due(ticket)
+    if due is not None:
+        parts.append(f"预计{due.astimezone(zone):%m-%d %H:%M}前办结")
+    return "｜".join(parts)
+
+
+def _resolve_due(ticket: Ticket):
+    """When the ticket should be resolved (the running resolve clock), for the customer."""
+    running = [d for d in ticket.deadlines if d.clock == "resolve" and d.state == "running"]
+    return running[-1].due_at if running else None
 
 
 def _show_ticket(ctx: Context, customer: Customer, number: str) -> str:
@@ -165,6 +179,9 @@ def _show_ticket(ctx: Context, customer: Customer, number: str) -> str:
     ]
     if ticket.handling_department_id and ticket.handling_department:
         lines.append(f"承办部门：{ticket.handling_department.name}")
+    due = _resolve_due(ticket)
+    if due is not None:
+        lines.append(f"预计办结：{due.astimezone(zone):%Y-%m-%d %H:%M}前")
     if ticket.result:
         lines.append(f"处理结果：{ticket.result}")
     return "\n".join(lines)

@@ -64,3 +64,13 @@ def test_a_1_with_nothing_awaiting_call_back_is_just_the_guide(live, live_wechat
     assert "我要投诉" in reply
     with live.sessions() as session:
         assert session.query(Ticket).one().status == "received"
+
+
+def test_my_complaints_show_the_handling_department_and_deadline(live, live_wechat):
+    seed_bound_staff(live)
+    number = file_ticket(live_wechat)
+    live_wechat.text(OFFICER, f"派单 {number} 运行维护部 王芳")
+    listing = live_wechat.text(CUSTOMER, "查询")
+    assert number in listing and "运行维护部" in listing and "前办结" in listing
+    detail = live_wechat.text(CUSTOMER, f"查询 {number}")
+    assert "承办部门：运行维护部" in detail and "预计办结" in detail
