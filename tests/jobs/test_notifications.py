@@ -235,3 +235,25 @@ def test_an_unsubscribed_customer_goes_straight_to_the_phone_path(
     with live.sessions() as session:
         assert session.query(Ticket).filter_by(number=assigned).one().phone_callback is True
     assert rows(live, kind="callback_due")
+
+
+def test_redis_down_after_the_commit_loses_nothing(live, live_wechat, fake_wechat, monkeypatch):
+    """The command is answered and the row kept; the outbox sweep sends it later."""
+    from redis.exceptions import ConnectionError as RedisDown
+    from rq import Queue
+
+    seed_bound_staff(live)
+    number = file_ticket(live_wechat)
+
+    def refuse(*_args, **_kwargs):
+        raise RedisDown("redis is down")
+
+    monkeypatch.setattr(Queue, "enqueue", refuse)
+    assert "派单成功" in live_wechat.text(OFFICER, f"派单 {number} 运行维护部 王芳")
+    monkeypatch.undo()
+    (row,) = rows(live, kind="assignment")
+    assert row.status == "pending"
+    later = datetime.now(UTC) + timedelta(seconds=live.settings.outbox.resend_after_seconds + 1)
+    assert requeue_pending(live, later) == 1
+    run_worker(live)
+    assert len(fake_wechat.messages(HANDLER)) == 1
