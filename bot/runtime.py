@@ -55,6 +55,18 @@ class Runtime:
             self._cache["deadline_policy"] = DeadlinePolicy.from_settings(self.settings)
         return self._cache["deadline_policy"]
 
+    def domain_policy(self, general_department_id: int | None):
+        """The workflow rules with the deadline policy, keyed by the id of 综合管理部 so that a
+        re-created department is noticed."""
+        key = ("domain_policy", general_department_id)
+        if key not in self._cache:
+            from models.ticket_service import DomainPolicy
+
+            self._cache[key] = DomainPolicy.from_settings(
+                self.settings, general_department_id, self.deadline_policy()
+            )
+        return self._cache[key]
+
     def close(self) -> None:
         self.engine.dispose()
 

@@ -1,8 +1,7 @@
 """The workflow and deadline policy for handlers, built once per runtime.
 
-``DomainPolicy`` holds the working-day calendar and the workflow settings; building it is not
-free, so the first message that needs it stores it on the runtime (``ctx.services``), keyed by
-the id of the general department (综合管理部) so that a re-created department is noticed.
+``DomainPolicy`` holds the working-day calendar and the workflow settings; the runtime builds
+it once (``Runtime.domain_policy``), keyed by the id of the general department (综合管理部).
 """
 
 from __future__ import annotations
@@ -13,20 +12,13 @@ from handlers.context import Context
 from models.people import Department
 from models.ticket_service import DomainPolicy
 
-CACHE_ATTRIBUTE = "_bihuan_domain_policy"
-
 
 def domain_policy(ctx: Context) -> DomainPolicy:
-    """The policy for this runtime; cached on ``ctx.services`` when there is one."""
+    """The policy for this runtime (built afresh only when there is no runtime)."""
     general_id = general_department_id(ctx)
-    cached = getattr(ctx.services, CACHE_ATTRIBUTE, None) if ctx.services is not None else None
-    if cached is not None and cached[0] == general_id:
-        return cached[1]
-    deadlines = ctx.services.deadline_policy() if ctx.services is not None else None
-    policy = DomainPolicy.from_settings(ctx.settings, general_id, deadlines)
-    if ctx.services is not None:
-        setattr(ctx.services, CACHE_ATTRIBUTE, (general_id, policy))
-    return policy
+    if ctx.services is None:
+        return DomainPolicy.from_settings(ctx.settings, general_id)
+    return ctx.services.domain_policy(general_id)
 
 
 def general_department_id(ctx: Context) -> int | None:
