@@ -22,15 +22,15 @@ from rq import SimpleWorker  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from bot.db import transaction  # noqa: E402
-from bot.fake_wechat import FakeWeChat, FakeWeChatServer  # noqa: E402
+from bot.dev.fake_wechat import FakeWeChat, FakeWeChatServer  # noqa: E402
 from bot.runtime import build_runtime  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from jobs import runtime as job_runtime  # noqa: E402
 from jobs.queue import enqueue_notifications, make_queue  # noqa: E402
 from models.demo import seed_demo  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
-from models.notification import Notification  # noqa: E402
-from models.people import Staff  # noqa: E402
+from models.notification.tables import Notification  # noqa: E402
+from models.people.tables import Staff  # noqa: E402
 
 
 def main() -> None:

@@ -24,10 +24,10 @@ from sqlalchemy import event, text  # noqa: E402
 from bot.db import transaction  # noqa: E402
 from bot.runtime import build_runtime  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
-from models import alerts  # noqa: E402
 from models.demo import seed_demo  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
 from models.schema import metadata  # noqa: E402
+from models.ticket import alerts  # noqa: E402
 
 
 def main() -> None:

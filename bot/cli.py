@@ -62,7 +62,7 @@ def setup_logging(level: str) -> None:
 @click.pass_obj
 def serve(obj: Obj, host: str, port: int) -> None:
     """Development server (production: gunicorn 'bot.app:create_app()')."""
-    from bot.serve import run_development_server
+    from bot.dev.serve import run_development_server
 
     setup_logging(obj.settings.app.log_level)
     run_development_server(obj.settings, host, port)
@@ -108,8 +108,8 @@ def ticket() -> None:
 def ticket_show(obj: Obj, number: str, as_json: bool) -> None:
     """Show one ticket with its status, deadlines and events."""
     from bot.db import transaction
-    from models.ticket_json import ticket_as_dict
-    from models.tickets import find_by_number
+    from models.ticket.export import ticket_as_dict
+    from models.ticket.intake import find_by_number
 
     with transaction(obj.runtime.sessions) as session:
         found = find_by_number(session, number)
@@ -157,7 +157,7 @@ menu.add_command(push)
 @click.pass_obj
 def simulate(obj: Obj, openid: str, url: str) -> None:
     """Chat with a running server as WeChat would (type /help for commands)."""
-    from bot.simulate import Simulator, repl
+    from bot.dev.simulate import Simulator, repl
 
     repl(Simulator(obj.settings, url, openid))
 

@@ -31,7 +31,7 @@ def business_import(obj, path: Path) -> None:
     Valid rows are imported even when others are rejected; the exit status is then 1.
     """
     from bot.db import transaction
-    from models.business import BusinessImportError, import_csv
+    from models.rating.business import BusinessImportError, import_csv
 
     text = _read(path)
     settings = obj.settings
@@ -63,7 +63,7 @@ def business_link(obj, order_no: str) -> None:
     """Print the signed /rate URL for one business record."""
     from bot.db import transaction
     from bot.rate_page import business_link as make_link
-    from models.business import find_by_order_no
+    from models.rating.business import find_by_order_no
 
     settings = obj.settings
     if not settings.web.secret_key:

@@ -29,7 +29,7 @@ def staff_add(obj, name: str, department: str, role: str, phone: str) -> None:
     from sqlalchemy.exc import IntegrityError
 
     from bot.db import transaction
-    from models.staff_accounts import ROLE_LABELS, StaffError, add_staff
+    from models.people.staff import ROLE_LABELS, StaffError, add_staff
 
     try:
         with transaction(obj.runtime.sessions) as session:
@@ -50,7 +50,7 @@ def staff_add(obj, name: str, department: str, role: str, phone: str) -> None:
 def staff_list(obj) -> None:
     """Every staff member: department, role, bound or not, masked phone."""
     from bot.db import transaction
-    from models.staff_accounts import all_staff
+    from models.people.staff import all_staff
 
     with transaction(obj.runtime.sessions) as session:
         rows = [_row(member) for member in all_staff(session)]
@@ -62,8 +62,8 @@ def staff_list(obj) -> None:
 
 
 def _row(member) -> tuple[str, ...]:
-    from models.phones import mask_phone
-    from models.staff_accounts import ROLE_LABELS
+    from models.core.phones import mask_phone
+    from models.people.staff import ROLE_LABELS
 
     department = member.department.name if member.department is not None else "—"
     role = f"{ROLE_LABELS.get(member.role, member.role)}({member.role})"
@@ -80,7 +80,7 @@ def _row(member) -> tuple[str, ...]:
 def staff_code(obj, name: str) -> None:
     """Issue a one-time six-digit binding code, valid 10 minutes."""
     from bot.db import transaction
-    from models.staff_accounts import CODE_VALID_MINUTES, StaffError, issue_code, staff_by_name
+    from models.people.staff import CODE_VALID_MINUTES, StaffError, issue_code, staff_by_name
 
     try:
         with transaction(obj.runtime.sessions) as session:

@@ -10,7 +10,7 @@ import json
 
 from redis import Redis
 
-from handlers.conversation import ConversationState
+from models.core.conversation import ConversationState
 
 KEY = "bihuan:conversation:{openid}"
 GRACE_SECONDS = 24 * 3600

@@ -24,10 +24,10 @@ from werkzeug.exceptions import HTTPException
 from bot.db import transaction
 from bot.runtime import Runtime
 from jobs.queue import enqueue_written
-from models import ratings
-from models.phones import normalize_phone
-from models.rating import STAR_LABELS, BusinessRecord, Rating
-from models.tickets import find_by_number, normalize_number
+from models.core.phones import normalize_phone
+from models.rating import service as ratings
+from models.rating.tables import STAR_LABELS, BusinessRecord, Rating
+from models.ticket.intake import find_by_number, normalize_number
 
 blueprint = Blueprint("rate", __name__)
 FORM_SALT, LINK_SALT, THANKS_SALT = "bihuan-rate-form", "bihuan-rate-link", "bihuan-rate-thanks"

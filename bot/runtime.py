@@ -50,7 +50,7 @@ class Runtime:
     def deadline_policy(self):
         """SLA limits and the working-day calendar (its per-year cache lives with it)."""
         if "deadline_policy" not in self._cache:
-            from models.deadlines import DeadlinePolicy
+            from models.ticket.clocks import DeadlinePolicy
 
             self._cache["deadline_policy"] = DeadlinePolicy.from_settings(self.settings)
         return self._cache["deadline_policy"]
@@ -60,7 +60,7 @@ class Runtime:
         re-created department is noticed."""
         key = ("domain_policy", general_department_id)
         if key not in self._cache:
-            from models.ticket_service import DomainPolicy
+            from models.ticket.service import DomainPolicy
 
             self._cache[key] = DomainPolicy.from_settings(
                 self.settings, general_department_id, self.deadline_policy()

@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 
 from handlers.context import Context
 from handlers.incoming import IncomingMessage
-from models import staff_accounts
-from models.people import Staff
-from models.staff_accounts import ROLE_LABELS, BindingRefused
+from models.people import staff as staff_accounts
+from models.people.staff import ROLE_LABELS, BindingRefused
+from models.people.tables import Staff
 
 log = logging.getLogger(__name__)
 

@@ -8,11 +8,11 @@ from sqlalchemy import select
 
 from handlers.context import Context
 from handlers.policy import domain_policy
-from models import notifications
-from models.people import Customer
-from models.ticket import Ticket, TicketEvent
-from models.ticket_service import perform
-from models.workflow import Actor, Move, MoveRefused, Role
+from models.core.workflow import Actor, Move, MoveRefused, Role
+from models.notification import outbox as notifications
+from models.people.tables import Customer
+from models.ticket.service import perform
+from models.ticket.tables import Ticket, TicketEvent
 
 SATISFIED = {"1", "满意", "非常满意", "满意了"}
 UNSATISFIED = {"2", "不满意", "很不满意"}

@@ -8,15 +8,17 @@ from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from handlers import callback, rating
-from handlers import conversation as conv
-from handlers import conversation_texts as conv_texts
 from handlers import customer_texts as texts
 from handlers.context import Context
 from handlers.incoming import IncomingMessage
-from handlers.keywords import HOTLINE_WORDS, LIST_WORDS, START_WORDS
-from models import customers, repeats, tickets
-from models.people import Customer
-from models.ticket import STATUS_LABELS, Ticket
+from models.core import conversation as conv
+from models.core import conversation_texts as conv_texts
+from models.core.words import HOTLINE_WORDS, LIST_WORDS, START_WORDS
+from models.people import customers
+from models.people.tables import Customer
+from models.ticket import intake as tickets
+from models.ticket import repeats
+from models.ticket.tables import STATUS_LABELS, Ticket
 
 QUERY_ONE = re.compile(r"^(?:查询|查看)\s*(TS\d{12})$", re.IGNORECASE)
 HANDLED_KINDS = {"text", "image", "voice", "location", "event"}

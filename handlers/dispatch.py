@@ -5,7 +5,7 @@ from __future__ import annotations
 from handlers import binding, customer, platform_events
 from handlers.context import Context
 from handlers.incoming import IncomingMessage
-from models.customers import staff_by_openid
+from models.people.customers import staff_by_openid
 
 
 def dispatch(ctx: Context, message: IncomingMessage) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from handlers.conversation import Inbound
+from models.core.conversation import Inbound
 
 PLAIN_KINDS = {"text", "image", "voice", "location"}
 

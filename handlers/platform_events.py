@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from handlers.context import Context
 from handlers.incoming import IncomingMessage
-from models.notification import Notification
+from models.notification.tables import Notification
 
 
 def is_platform_event(message: IncomingMessage) -> bool:

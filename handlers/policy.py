@@ -9,8 +9,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from handlers.context import Context
-from models.people import Department
-from models.ticket_service import DomainPolicy
+from models.people.tables import Department
+from models.ticket.service import DomainPolicy
 
 
 def domain_policy(ctx: Context) -> DomainPolicy:

@@ -1,7 +1,7 @@
 """The customer's star taps (服务评价 → RATE_1…RATE_5) and the optional comment after them.
 
-A tap rates what `models.ratings.choose_for_customer` picks; the reply says what was rated and
-with how many stars, then asks for a comment. The comment step lives in Redis (one key per
+A tap rates what `models.rating.service.choose_for_customer` picks; the reply says what was
+rated and with how many stars, then asks for a comment. The comment step lives in Redis (one key per
 openid, like the complaint conversation) and expires after `rating.comment_minutes`.
 """
 
@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from handlers import callback
-from handlers import rating_flow as flow
 from handlers.context import Context
 from handlers.incoming import IncomingMessage
-from models import ratings
-from models.people import Customer
-from models.phones import normalize_phone
-from models.rating import STAR_LABELS, Rating
+from models.core import comment as flow
+from models.core.phones import normalize_phone
+from models.people.tables import Customer
+from models.rating import service as ratings
+from models.rating.tables import STAR_LABELS, Rating
 
 CLICK_KEY = re.compile(r"^RATE_([1-5])$")
 KEY = "bihuan:rating-comment:{openid}"

@@ -3,7 +3,7 @@
 An explicit table maps each command to its function, the roles that may use it and its usage
 line. The order of checks: the sender's role, the arguments, the ticket (one they cannot see
 answers exactly like one that does not exist), then the workflow's own rules. State-changing
-commands lock the ticket row and go through ``models.ticket_service.perform``; the caller owns
+commands lock the ticket row and go through ``models.ticket.service.perform``; the caller owns
 the transaction.
 """
 
@@ -14,17 +14,18 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers import staff_commands
 from handlers import staff_texts as texts
 from handlers.context import Context
 from handlers.incoming import IncomingMessage
 from handlers.policy import domain_policy
-from handlers.staff_commands import ParsedCommand
-from models import ticket_queries, tickets
-from models.people import Department, Staff
-from models.staff_accounts import ROLE_LABELS
-from models.ticket_service import actor_for_staff, perform, snapshot
-from models.workflow import MOVE_LABELS, Move, MoveRefused, Severity, can_view
+from models.core import commands as staff_commands
+from models.core.commands import ParsedCommand
+from models.core.workflow import MOVE_LABELS, Move, MoveRefused, Severity, can_view
+from models.people.staff import ROLE_LABELS
+from models.people.tables import Department, Staff
+from models.ticket import intake as tickets
+from models.ticket import queries as ticket_queries
+from models.ticket.service import actor_for_staff, perform, snapshot
 
 LIST_LIMIT = 10
 SILENT_EVENTS = frozenset(

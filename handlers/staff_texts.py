@@ -8,10 +8,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from models.deadlines import running
-from models.phones import mask_phone
-from models.ticket import SEVERITY_LABELS, STATUS_LABELS, Deadline, Ticket, TicketEvent
-from models.ticket_queries import Figures, Page
+from models.core.phones import mask_phone
+from models.ticket.clocks import running
+from models.ticket.queries import Figures, Page
+from models.ticket.tables import SEVERITY_LABELS, STATUS_LABELS, Deadline, Ticket, TicketEvent
 
 MAX_REPLY_BYTES = 2000  # WeChat clips passive replies at 2048 bytes; keep a margin
 TIMELINE_EVENTS = 6

@@ -18,10 +18,10 @@ from bot.runtime import Runtime
 from bot.wechat_api import ApiError
 from jobs import messages
 from jobs.queue import enqueue_written
-from models import notifications
-from models.notification import Notification
-from models.people import Customer, Staff
-from models.ticket import Ticket
+from models.notification import outbox as notifications
+from models.notification.tables import Notification
+from models.people.tables import Customer, Staff
+from models.ticket.tables import Ticket
 
 log = logging.getLogger(__name__)
 PHONE_PATH_KINDS = {"callback_request"}

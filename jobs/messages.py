@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from bot.settings import Settings
 from bot.wechat_api import trim_template_value
-from models.notification import Notification
-from models.ticket import SEVERITY_LABELS, STATUS_LABELS, Ticket
+from models.notification.tables import Notification
+from models.ticket.tables import SEVERITY_LABELS, STATUS_LABELS, Ticket
 
 STAFF_TEMPLATES = {
     "assignment",

@@ -8,7 +8,7 @@ from redis.exceptions import RedisError
 from rq import Queue, Retry
 
 from bot.runtime import Runtime
-from models.notifications import written_in
+from models.notification.outbox import written_in
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from bot.db import transaction
 from bot.runtime import Runtime
 from jobs.queue import enqueue_notifications, enqueue_written
-from models import alerts
-from models.notification import Notification
+from models.notification.tables import Notification
+from models.ticket import alerts
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.settings import Settings
-from models.people import Department, Staff
+from models.people.tables import Department, Staff
 
 # The business departments of the policy's scope (报装、设计、安装、点火、维修).
 BUSINESS_DEPARTMENTS = ("市场发展部", "工程技术部", "安装工程部", "客户服务部", "运行维护部")

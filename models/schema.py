@@ -2,10 +2,10 @@
 
 from models.base import Base
 from models.inbound import InboundMessage
-from models.notification import Notification
-from models.people import BindingCode, Customer, Department, Staff
-from models.rating import BusinessRecord, Rating, RatingCallback, RatingNotice, RatingRecord
-from models.ticket import (
+from models.notification.tables import Notification
+from models.people.tables import BindingCode, Customer, Department, Staff
+from models.rating.tables import BusinessRecord, Rating, RatingCallback, RatingNotice, RatingRecord
+from models.ticket.tables import (
     Deadline,
     DeadlineAlert,
     SlaBreach,

@@ -99,7 +99,7 @@ def demo(runtime):
 @pytest.fixture
 def fake_wechat():
     """The local fake of the WeChat API over real HTTP."""
-    from bot.fake_wechat import FakeWeChat, FakeWeChatServer
+    from bot.dev.fake_wechat import FakeWeChat, FakeWeChatServer
 
     fake = FakeWeChat("wxtestapp", "test-app-secret")
     server = FakeWeChatServer(fake).start()

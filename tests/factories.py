@@ -6,9 +6,9 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from models.people import Department, Staff
-from models.ticket import Ticket
-from models.tickets import next_ticket_number
+from models.people.tables import Department, Staff
+from models.ticket.intake import next_ticket_number
+from models.ticket.tables import Ticket
 
 
 def add_ticket(

@@ -7,7 +7,7 @@ import json
 from click.testing import CliRunner
 
 import bot.cli as cli_module
-from models.people import Department, Staff
+from models.people.tables import Department, Staff
 from tests.handlers.test_customer_flow import file_complaint
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 import bot.cli as cli_module
 from bot.cli_staff import format_table
-from models.people import BindingCode, Staff
+from models.people.tables import BindingCode, Staff
 
 
 def invoke(runtime, *args):

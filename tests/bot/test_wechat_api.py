@@ -18,7 +18,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 import bot.cli as cli_module
-from bot.fake_wechat import FakeWeChat, FakeWeChatServer
+from bot.dev.fake_wechat import FakeWeChat, FakeWeChatServer
 from bot.menu import menu_payload
 from bot.wechat_api import ApiError, WeChatApi, trim_template_value
 

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from bot.db import transaction
 from handlers import customer_texts
 from handlers.binding import FAILURES_KEY
-from models.people import Staff
-from models.staff_accounts import issue_code, staff_by_name
+from models.people.staff import issue_code, staff_by_name
+from models.people.tables import Staff
 
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 

@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.db import transaction
-from models.notification import Notification
-from models.people import Staff
-from models.ticket import Deadline, Ticket, TicketEvent
-from models.ticket_queries import period_bounds
+from models.notification.tables import Notification
+from models.people.tables import Staff
+from models.ticket.queries import period_bounds
+from models.ticket.tables import Deadline, Ticket, TicketEvent
 from tests.handlers.test_customer_flow import file_complaint
 from tests.handlers.test_staff_roles import bind_staff, make_ticket
 

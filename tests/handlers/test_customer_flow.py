@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.inbox import Inbox
-from models.people import Customer
-from models.ticket import Ticket, TicketEvent
+from models.people.tables import Customer
+from models.ticket.tables import Ticket, TicketEvent
 
 OPENID = "o_customer_1"
 
@@ -146,7 +146,7 @@ def test_unexpected_input_mid_conversation_prompts_for_the_current_step(wechat):
 def test_repeat_complaints_are_linked_and_the_second_unresolved_repeat_is_accountable(
     wechat, runtime, demo
 ):
-    from models.notification import Notification
+    from models.notification.tables import Notification
 
     for _ in range(3):
         file_complaint(wechat, "o_repeat")

@@ -13,10 +13,10 @@ from bot.app import create_app
 from bot.db import transaction
 from bot.runtime import build_runtime
 from handlers.rating import KEY as COMMENT_KEY
-from models.notification import Notification
-from models.people import Customer, Staff
-from models.rating import BusinessRecord, Rating, RatingCallback, RatingNotice, RatingRecord
-from models.ticket import Ticket, TicketEvent
+from models.notification.tables import Notification
+from models.people.tables import Customer, Staff
+from models.rating.tables import BusinessRecord, Rating, RatingCallback, RatingNotice, RatingRecord
+from models.ticket.tables import Ticket, TicketEvent
 from tests.handlers.test_customer_flow import file_complaint
 from tests.jobs.helpers import file_ticket, move, run_worker, seed_bound_staff
 from tests.wechat_client import WeChatTestClient

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.staff_commands import SYNTAXES, parse, usage
+from models.core.commands import SYNTAXES, parse, usage
 
 NUMBER = "TS202611280001"
 

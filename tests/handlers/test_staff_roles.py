@@ -16,11 +16,11 @@ from bot.db import transaction
 from handlers import staff as staff_handlers
 from handlers.context import Context
 from handlers.policy import domain_policy
-from models.notification import Notification
-from models.people import Department, Staff
-from models.ticket import Ticket, TicketEvent
-from models.workflow_rules import MOVE_ROLES
-from models.workflow_types import Role
+from models.core.workflow_rules import MOVE_ROLES
+from models.core.workflow_types import Role
+from models.notification.tables import Notification
+from models.people.tables import Department, Staff
+from models.ticket.tables import Ticket, TicketEvent
 from tests.factories import add_ticket
 
 ROLES = ("handler", "dept_head", "officer", "leader", "executive", "clerk")

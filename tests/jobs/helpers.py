@@ -8,11 +8,11 @@ from rq import SimpleWorker
 
 from bot.db import transaction
 from jobs.queue import enqueue_written, make_queue
+from models.core.workflow import Move
 from models.demo import seed_demo
-from models.people import Department, Staff
-from models.ticket import Ticket
-from models.ticket_service import DomainPolicy, actor_for_staff, perform
-from models.workflow import Move
+from models.people.tables import Department, Staff
+from models.ticket.service import DomainPolicy, actor_for_staff, perform
+from models.ticket.tables import Ticket
 from tests.handlers.test_customer_flow import file_complaint
 
 CUSTOMER = "o_loop_customer"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from models.notification import Notification
-from models.ticket import Ticket, TicketEvent
+from models.notification.tables import Notification
+from models.ticket.tables import Ticket, TicketEvent
 from tests.jobs.helpers import CUSTOMER, HANDLER, OFFICER, file_ticket, run_worker, seed_bound_staff
 
 

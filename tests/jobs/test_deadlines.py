@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from bot.db import transaction
 from jobs.sweeps import send_due_alerts
-from models.notification import Notification
-from models.people import Staff
-from models.ticket import Deadline, DeadlineAlert, SlaBreach, Ticket
+from models.notification.tables import Notification
+from models.people.tables import Staff
+from models.ticket.tables import Deadline, DeadlineAlert, SlaBreach, Ticket
 from tests.concurrency import run_in_threads
 from tests.jobs.helpers import HANDLER, OFFICER, file_ticket, move, run_worker, seed_bound_staff
 
@@ -123,7 +123,7 @@ def test_no_answer_to_the_call_back_puts_a_phone_call_back_on_the_officers_list(
 
 def test_the_sweep_reads_only_due_clocks(live, live_wechat):
     """Work grows with what is due: clocks not yet due are not even loaded."""
-    from models.alerts import due_deadlines
+    from models.ticket.alerts import due_deadlines
 
     assigned_at(live, live_wechat, MONDAY_10)
     with transaction(live.sessions) as session:

@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.db import transaction
+from bot.dev.embedded import enqueue_scheduled
 from jobs.delivery import deliver
-from jobs.embedded import enqueue_scheduled
 from jobs.queue import make_queue
 from jobs.sweeps import requeue_pending
-from models.notification import Notification
-from models.people import Customer
-from models.ticket import Ticket
+from models.notification.tables import Notification
+from models.people.tables import Customer
+from models.ticket.tables import Ticket
 from tests.jobs.helpers import (
     CUSTOMER,
     HANDLER,

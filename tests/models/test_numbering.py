@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.db import transaction
-from models.tickets import next_ticket_number
+from models.ticket.intake import next_ticket_number
 from tests.concurrency import run_in_threads
 
 

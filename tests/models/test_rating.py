@@ -13,11 +13,11 @@ from sqlalchemy import select
 import bot.cli as cli_module
 from bot.db import transaction
 from bot.settings import SettingsError
-from models import ratings
-from models.notification import Notification
-from models.people import Staff
-from models.rating import Rating, RatingCallback, RatingNotice, RatingRecord
-from models.ticket import Ticket
+from models.notification.tables import Notification
+from models.people.tables import Staff
+from models.rating import service as ratings
+from models.rating.tables import Rating, RatingCallback, RatingNotice, RatingRecord
+from models.ticket.tables import Ticket
 from tests.factories import add_ticket
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)

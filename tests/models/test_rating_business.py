@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 import bot.cli as cli_module
 from bot.rate_page import read_business_token
-from models.business import parse_time
-from models.rating import BusinessRecord
+from models.rating.business import parse_time
+from models.rating.tables import BusinessRecord
 
 HEADER = "type,order_no,phone,openid,staff,completed_at\n"
 GOOD = (

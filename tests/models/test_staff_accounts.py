@@ -8,8 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from models.people import BindingCode, Staff
-from models.staff_accounts import (
+from models.people.staff import (
     BindingRefused,
     StaffError,
     add_staff,
@@ -17,6 +16,7 @@ from models.staff_accounts import (
     issue_code,
     unbind,
 )
+from models.people.tables import BindingCode, Staff
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

@@ -15,10 +15,10 @@ from bot.app import create_app
 from bot.db import transaction
 from bot.rate_page import CSRF_COOKIE, LINK_SALT, business_link
 from bot.runtime import build_runtime
-from models.notification import Notification
-from models.people import Staff
-from models.rating import BusinessRecord, Rating, RatingCallback
-from models.ticket import Ticket
+from models.notification.tables import Notification
+from models.people.tables import Staff
+from models.rating.tables import BusinessRecord, Rating, RatingCallback
+from models.ticket.tables import Ticket
 from tests.factories import add_ticket
 
 SECRET = "rate-page-test-secret"

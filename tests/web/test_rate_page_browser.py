@@ -14,8 +14,8 @@ from werkzeug.serving import make_server
 
 from bot.app import create_app
 from bot.rate_page import LINK_SALT
-from models.rating import Rating
-from models.ticket import Ticket
+from models.rating.tables import Rating
+from models.ticket.tables import Ticket
 from tests.web.test_rate_page import (
     SECRET,
     PastSigner,

@@ -1,0 +1,89 @@
+"""The one entry point for notifications: rows written in the caller's transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.notification.tables import Notification
+from models.people.tables import Staff
+from models.ticket.tables import Ticket
+
+ROLE_RECIPIENTS = {"officer", "leader", "executive"}
+OUTBOX_KEY = "bihuan_outbox"
+
+
+def notify_staff(
+    session: Session, staff_id: int, kind: str, ticket: Ticket | None, payload: dict, now: datetime
+) -> Notification:
+    row = Notification(
+        kind=kind,
+        ticket_id=ticket.id if ticket else None,
+        staff_id=staff_id,
+        payload=payload,
+        created_at=now,
+    )
+    return _add(session, row)
+
+
+def notify_customer(
+    session: Session, ticket: Ticket, kind: str, payload: dict, now: datetime
+) -> Notification | None:
+    if ticket.customer_id is None:
+        return None
+    row = Notification(
+        kind=kind,
+        ticket_id=ticket.id,
+        customer_id=ticket.customer_id,
+        payload=payload,
+        created_at=now,
+    )
+    return _add(session, row)
+
+
+def _add(session: Session, row: Notification) -> Notification:
+    """Add the row and remember it, so that it is queued for sending once committed."""
+    row.next_attempt_at = row.created_at
+    session.add(row)
+    session.info.setdefault(OUTBOX_KEY, []).append(row)
+    return row
+
+
+def written_in(session: Session) -> list[Notification]:
+    """The notification rows this session added (read after the commit to queue them)."""
+    return list(session.info.get(OUTBOX_KEY, []))
+
+
+def notify(
+    session: Session, recipient: str, kind: str, ticket: Ticket, payload: dict, now: datetime
+) -> list[Notification]:
+    """Rows for a workflow recipient: "staff:<id>", "dept_head", a role, or "customer"."""
+    if recipient == "customer":
+        row = notify_customer(session, ticket, kind, payload, now)
+        return [row] if row else []
+    return [
+        notify_staff(session, staff_id, kind, ticket, payload, now)
+        for staff_id in recipient_staff_ids(session, recipient, ticket, payload)
+    ]
+
+
+def recipient_staff_ids(
+    session: Session, recipient: str, ticket: Ticket, payload: dict
+) -> list[int]:
+    if recipient.startswith("staff:"):
+        return [int(recipient.removeprefix("staff:"))]
+    if recipient == "dept_head":
+        department_id = payload.get("department_id") or ticket.handling_department_id
+        return _staff_ids(session, "dept_head", department_id)
+    if recipient in ROLE_RECIPIENTS:
+        return _staff_ids(session, recipient)
+    raise ValueError(f"unknown notification recipient {recipient!r}")
+
+
+def _staff_ids(session: Session, role: str, department_id: int | None = None) -> list[int]:
+    statement = select(Staff.id).where(Staff.role == role, Staff.active.is_(True))
+    if department_id is not None:
+        statement = statement.where(Staff.department_id == department_id)
+    return list(session.scalars(statement.order_by(Staff.id)))

@@ -1,0 +1,117 @@
+"""Star ratings (五星评价) and what they lead to, and the business records they can be about.
+
+A rating is about a ticket, a business record pushed by the gas business system (燃气业务管理
+系统), or the service in general. Its consequences are rows of their own, each naming the
+person concerned, so that per-person figures can be counted from them: praise and criticism
+records, a phone call-back task for the designated staff member, a draft company-wide notice
+(通报批评) for the officer. Nothing is ever deleted.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, UTCDateTime, utcnow
+from models.people.tables import Staff
+
+TARGET_LABELS = {"ticket": "投诉处理", "business": "燃气业务", "general": "整体服务"}
+STAR_LABELS = {5: "非常满意", 4: "满意", 3: "一般", 2: "不满意", 1: "很不满意"}
+RECORD_LABELS = {"praise": "表扬", "criticism": "批评"}
+CHANNEL_LABELS = {"wechat": "微信公众号", "web": "门户网站"}
+
+
+class BusinessRecord(Base):
+    """One completed business (报装、安装、点火、维修…) with the staff member responsible."""
+
+    __tablename__ = "business_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # 报装, 设计, 安装, 点火, 维修
+    order_no: Mapped[str] = mapped_column(String(64), unique=True)
+    phone: Mapped[str] = mapped_column(String(32), default="", index=True)
+    openid: Mapped[str | None] = mapped_column(String(64), index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
+    staff_name: Mapped[str] = mapped_column(String(50), default="")
+    completed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    staff: Mapped[Staff | None] = relationship()
+
+
+class Rating(Base):
+    """One rating: 1–5 stars and an optional comment, from WeChat or the portal's page."""
+
+    __tablename__ = "ratings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target: Mapped[str] = mapped_column(String(10))  # ticket | business | general
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    business_record_id: Mapped[int | None] = mapped_column(
+        ForeignKey("business_records.id"), index=True
+    )
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    # The responsible person when rated: the ticket's handler, the business record's staff.
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
+    stars: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    channel: Mapped[str] = mapped_column(String(10))  # wechat | web
+    phone: Mapped[str] = mapped_column(String(32), default="")  # for the call-back
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    commented_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    staff: Mapped[Staff | None] = relationship(foreign_keys=[staff_id])
+    business_record: Mapped[BusinessRecord | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("stars BETWEEN 1 AND 5", name="stars_range"),
+        Index("ix_ratings_created_at", "created_at"),
+    )
+
+
+class RatingRecord(Base):
+    """Praise (表扬) or criticism (批评) of one person, from one rating."""
+
+    __tablename__ = "rating_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rating_id: Mapped[int] = mapped_column(ForeignKey("ratings.id"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # praise | criticism
+    stars: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("rating_id", "staff_id", "kind"),)
+
+
+class RatingCallback(Base):
+    """A phone call-back (电话回访) of a low rating, on the designated staff member's list."""
+
+    __tablename__ = "rating_callbacks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rating_id: Mapped[int] = mapped_column(ForeignKey("ratings.id"), unique=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open | done
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RatingNotice(Base):
+    """A company-wide notice of criticism (通报批评): a draft until the officer publishes it."""
+
+    __tablename__ = "rating_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rating_id: Mapped[int] = mapped_column(ForeignKey("ratings.id"), unique=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="draft")  # draft | published
+    title: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

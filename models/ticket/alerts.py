@@ -1,0 +1,151 @@
+"""Reminders and breach alerts from the deadlines stored in the database (PRODUCT §4).
+
+The sweep reads only the clocks whose next alert is due (an indexed query), so its cost grows
+with what is due, not with the number of tickets. Each stage of a clock is claimed once by a
+unique row (`deadline_alerts`), so two sweeps running at the same time on two hosts send each
+alert once. A sweep that comes back after a pause sends the latest stage that passed and
+records the earlier ones as passed over.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, selectinload
+
+from models.notification import outbox as notifications
+from models.ticket.clocks import BREACH, ESCALATE, DeadlinePolicy, Stage
+from models.ticket.tables import Deadline, DeadlineAlert, SlaBreach, Ticket
+
+CLOCK_LABELS = {
+    "route": "转交综合管理部",
+    "investigate": "调查",
+    "resolve": "办结",
+    "callback": "回访",
+}
+OFFICER_CLOCKS = ("route", "callback")
+
+
+def due_deadlines(session: Session, now: datetime, limit: int) -> list[Deadline]:
+    statement = (
+        select(Deadline)
+        .where(Deadline.state == "running", Deadline.next_alert_at <= now)
+        .order_by(Deadline.next_alert_at)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update(skip_locked=True, of=Deadline)
+    # One query for the tickets of the batch instead of one per clock.
+    return list(session.scalars(statement.options(selectinload(Deadline.ticket))))
+
+
+def sweep(session: Session, now: datetime, policy: DeadlinePolicy, limit: int = 500) -> int:
+    """Handle every due clock; returns how many alerts were sent."""
+    sent = 0
+    for deadline in due_deadlines(session, now, limit):
+        sent += handle_deadline(session, deadline, now, policy)
+    return sent
+
+
+def handle_deadline(
+    session: Session, deadline: Deadline, now: datetime, policy: DeadlinePolicy
+) -> int:
+    stages = policy.stages(deadline.clock, deadline.started_at, deadline.due_at)
+    passed = [stage for stage in stages if stage.at <= now]
+    upcoming = [stage for stage in stages if stage.at > now]
+    deadline.next_alert_at = upcoming[0].at if upcoming else None
+    if not passed:
+        return 0
+    latest = passed[-1]
+    for stage in passed[:-1]:
+        _claim(session, deadline.id, stage.name, sent=False, now=now)
+    if not _claim(session, deadline.id, latest.name, sent=True, now=now):
+        return 0
+    _emit(session, deadline, latest, now, policy)
+    return 1
+
+
+def _claim(session: Session, deadline_id: int, stage: str, sent: bool, now: datetime) -> bool:
+    """Insert the stage's row unless it exists; True when this call inserted it."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert(DeadlineAlert)
+        .values(deadline_id=deadline_id, stage=stage, sent=sent, created_at=now)
+        .on_conflict_do_nothing(index_elements=["deadline_id", "stage"])
+        .returning(DeadlineAlert.id)
+    )
+    return session.execute(statement).scalar_one_or_none() is not None
+
+
+def _emit(
+    session: Session, deadline: Deadline, stage: Stage, now: datetime, policy: DeadlinePolicy
+) -> None:
+    ticket = deadline.ticket
+    payload = _payload(ticket, deadline, stage, policy)
+    if stage.name == ESCALATE:
+        notifications.notify(session, "leader", "breach", ticket, payload, now)
+    elif stage.name == BREACH:
+        _breach(session, ticket, deadline, payload, now)
+    else:
+        for staff_id in responsible_staff(session, ticket, deadline.clock):
+            notifications.notify_staff(session, staff_id, "reminder", ticket, payload, now)
+
+
+def _breach(
+    session: Session, ticket: Ticket, deadline: Deadline, payload: dict, now: datetime
+) -> None:
+    responsible = responsible_staff(session, ticket, deadline.clock)
+    for staff_id in responsible:
+        session.add(
+            SlaBreach(
+                deadline_id=deadline.id,
+                ticket_id=ticket.id,
+                staff_id=staff_id,
+                clock=deadline.clock,
+                breached_at=deadline.due_at,
+            )
+        )
+    if deadline.clock == "callback":
+        ticket.phone_callback = True
+        notifications.notify(session, "officer", "callback_due", ticket, payload, now)
+        return
+    recipients = set(responsible)
+    recipients.update(notifications.recipient_staff_ids(session, "officer", ticket, payload))
+    if ticket.handling_department_id is not None:
+        recipients.update(notifications.recipient_staff_ids(session, "dept_head", ticket, payload))
+    for staff_id in sorted(recipients):
+        notifications.notify_staff(session, staff_id, "breach", ticket, payload, now)
+
+
+def responsible_staff(session: Session, ticket: Ticket, clock: str) -> list[int]:
+    """Who answers for a clock: the officers for routing and call-back; else the handler, or
+    the handling department's head while no handler is named."""
+    if clock in OFFICER_CLOCKS:
+        return notifications.recipient_staff_ids(session, "officer", ticket, {})
+    if ticket.handler_id is not None:
+        return [ticket.handler_id]
+    if ticket.handling_department_id is not None:
+        return notifications.recipient_staff_ids(session, "dept_head", ticket, {})
+    return notifications.recipient_staff_ids(session, "officer", ticket, {})
+
+
+def _payload(ticket: Ticket, deadline: Deadline, stage: Stage, policy: DeadlinePolicy) -> dict:
+    zone = ZoneInfo(policy.timezone)
+    label = CLOCK_LABELS.get(deadline.clock, deadline.clock)
+    if stage.name == ESCALATE:
+        text = f"{label}超期已逾一个工作日"
+    elif stage.name == BREACH:
+        text = f"{label}已超期"
+    else:
+        text = f"{label}即将到期"
+    return {
+        "ticket_id": ticket.id,
+        "number": ticket.number,
+        "clock": deadline.clock,
+        "stage": text,
+        "deadline": deadline.due_at.astimezone(zone).isoformat(),
+        "provisional": deadline.provisional,
+    }

@@ -1,0 +1,126 @@
+"""Ticket queries and creation, as functions taking a session. They never commit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from models.people.tables import Customer, Department
+from models.ticket.tables import Ticket, TicketEvent, TicketSequence
+
+WECHAT_CHANNEL = "微信公众号"
+SOURCE_CHANNELS = (
+    "24小时客服热线",
+    "投诉电话",
+    "门户网站",
+    "微信公众号",
+    "意见箱/意见簿",
+    "董事长信箱",
+    "政府投诉平台",
+    "来访",
+)
+MATTER_CHARS = 30
+NO_TEXT = "（客户未提供文字说明，见附件）"
+
+
+def next_ticket_number(session: Session, now: datetime, timezone: str) -> str:
+    """TS + local date + 4-digit daily sequence; atomic under concurrent creation."""
+    day = now.astimezone(ZoneInfo(timezone)).strftime("%Y%m%d")
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(TicketSequence)
+        .values(day=day, last=1)
+        .on_conflict_do_update(index_elements=["day"], set_={"last": TicketSequence.last + 1})
+        .returning(TicketSequence.last)
+    )
+    sequence = session.execute(statement).scalar_one()
+    return f"TS{day}{sequence:04d}"
+
+
+def find_by_number(session: Session, number: str) -> Ticket | None:
+    return session.scalar(select(Ticket).where(Ticket.number == normalize_number(number)))
+
+
+def normalize_number(raw: str) -> str:
+    """Accepts lower case and full-width characters: ｔｓ２０２６… → TS2026…"""
+    import unicodedata
+
+    return unicodedata.normalize("NFKC", raw).strip().upper()
+
+
+def find_by_intake_key(session: Session, intake_key: str) -> Ticket | None:
+    return session.scalar(select(Ticket).where(Ticket.intake_key == intake_key))
+
+
+def recent_for_customer(session: Session, customer_id: int, limit: int) -> list[Ticket]:
+    statement = (
+        select(Ticket)
+        .where(Ticket.customer_id == customer_id)
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(statement))
+
+
+def general_department(session: Session, name: str) -> Department | None:
+    return session.scalar(select(Department).where(Department.name == name))
+
+
+def create_wechat_ticket(
+    session: Session,
+    customer: Customer,
+    draft,
+    now: datetime,
+    *,
+    timezone: str,
+    receiving_department: Department | None,
+    intake_key: str,
+) -> Ticket:
+    """The ticket for a confirmed WeChat complaint, with its first timeline event."""
+    ticket = Ticket(
+        number=next_ticket_number(session, now, timezone),
+        intake_key=intake_key,
+        status="received",
+        severity="general",
+        receiving_department_id=receiving_department.id if receiving_department else None,
+        appeal_type=draft.appeal_type,
+        customer_id=customer.id,
+        customer_name=draft.name,
+        phone=draft.phone,
+        source_channel=WECHAT_CHANNEL,
+        complained_at=now,
+        address=draft.address,
+        latitude=draft.latitude,
+        longitude=draft.longitude,
+        matter=summarize(draft.content) or NO_TEXT,
+        content=draft.content or NO_TEXT,
+        attachments=list(draft.attachments),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(ticket)
+    session.flush()
+    session.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            kind="received",
+            actor_role="customer",
+            actor_name=draft.name,
+            channel="wechat",
+            to_status="received",
+            text=f"客户通过{WECHAT_CHANNEL}提交投诉（{draft.appeal_type}）",
+            created_at=now,
+        )
+    )
+    return ticket
+
+
+def summarize(content: str) -> str:
+    """诉求事项: the first line of the content, shortened."""
+    first = content.strip().splitlines()[0] if content.strip() else ""
+    return first if len(first) <= MATTER_CHARS else first[: MATTER_CHARS - 1] + "…"

@@ -1,0 +1,157 @@
+"""Applies the workflow's decisions to the database, in the caller's transaction.
+
+`perform` loads a snapshot, asks `models.core.workflow.decide`, then updates the columns, writes
+exactly one timeline event, the notification rows and the SLA clocks. It never commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+
+from sqlalchemy.orm import Session
+
+from bot.settings import Settings
+from models.core.workflow import (
+    Actor,
+    Move,
+    MoveRefused,
+    Outcome,
+    Role,
+    Severity,
+    Status,
+    TicketSnapshot,
+    WorkflowConfig,
+    decide,
+)
+from models.notification import outbox as notifications
+from models.people.tables import Staff
+from models.ticket import clocks as deadlines
+from models.ticket.clocks import DeadlinePolicy
+from models.ticket.tables import Ticket, TicketEvent
+
+CALLBACK_DONE = ("archived", "reopened")
+
+__all__ = ["DomainPolicy", "MoveRefused", "actor_for_staff", "perform", "snapshot"]
+
+
+@dataclass(frozen=True)
+class DomainPolicy:
+    """Everything the workflow needs from settings; built once per process."""
+
+    workflow: WorkflowConfig
+    deadlines: DeadlinePolicy
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        general_department_id: int | None = None,
+        deadlines: DeadlinePolicy | None = None,
+    ):
+        workflow = WorkflowConfig(
+            max_rounds=settings.workflow.max_rounds,
+            general_department_name=settings.workflow.general_department,
+            general_department_id=general_department_id,
+            max_extension_workdays=settings.workflow.max_extension_workdays,
+        )
+        return cls(workflow=workflow, deadlines=deadlines or DeadlinePolicy.from_settings(settings))
+
+
+def snapshot(ticket: Ticket) -> TicketSnapshot:
+    return TicketSnapshot(
+        id=ticket.id,
+        number=ticket.number,
+        status=Status(ticket.status),
+        severity=Severity(ticket.severity),
+        source_channel=ticket.source_channel,
+        receiving_department_id=ticket.receiving_department_id,
+        handling_department_id=ticket.handling_department_id,
+        handler_id=ticket.handler_id,
+        money_status=ticket.money_status,
+        money_kind=ticket.money_kind,
+        money_amount=str(ticket.money_amount) if ticket.money_amount is not None else "",
+        rounds=ticket.rounds,
+        escalation_level=ticket.escalation_level,
+        leader_signed_off=ticket.leader_signed_off,
+        explanation_pending=ticket.explanation_pending,
+        customer_id=ticket.customer_id,
+        has_open_repeat=ticket.repeat_flag,
+        repeat_overdue=ticket.accountability_flag,
+    )
+
+
+def actor_for_staff(staff: Staff, channel: str = "wechat") -> Actor:
+    return Actor(
+        role=Role(staff.role),
+        staff_id=staff.id,
+        department_id=staff.department_id,
+        name=staff.name,
+        channel=channel,
+    )
+
+
+def perform(
+    session: Session, ticket: Ticket, actor: Actor, move: Move, now: datetime, policy: DomainPolicy
+) -> Outcome:
+    """Decide and apply one move; raises MoveRefused and then changes nothing."""
+    outcome = decide(snapshot(ticket), actor, move, policy.workflow)
+    from_status = ticket.status
+    _apply_changes(ticket, outcome.changes, now, policy)
+    if outcome.event_kind in CALLBACK_DONE:
+        ticket.phone_callback = False
+    ticket.updated_at = now
+    session.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            kind=outcome.event_kind,
+            actor_role=str(actor.role),
+            actor_name=actor.name,
+            actor_staff_id=actor.staff_id,
+            channel=actor.channel,
+            text=outcome.event_text,
+            from_status=from_status,
+            to_status=ticket.status,
+            created_at=now,
+        )
+    )
+    for change in outcome.clocks:
+        _apply_clock(session, ticket, change, now, policy.deadlines)
+    for notice in outcome.notices:
+        notifications.notify(session, notice.recipient, notice.kind, ticket, notice.payload, now)
+    return outcome
+
+
+def _apply_changes(ticket: Ticket, changes: dict, now: datetime, policy: DomainPolicy) -> None:
+    for column, value in changes.items():
+        if isinstance(value, Enum):
+            value = value.value
+        if column == "money_amount":
+            value = Decimal(value) if value not in ("", None) else None
+        setattr(ticket, column, value)
+    if changes.get("status") == Status.RESOLVED:
+        ticket.resolved_on = now.astimezone(_zone(policy)).date()
+        ticket.responsible_person = ticket.handler.name if ticket.handler else ""
+
+
+def _zone(policy: DomainPolicy):
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(policy.deadlines.timezone)
+
+
+def _apply_clock(
+    session: Session, ticket: Ticket, change, now: datetime, policy: DeadlinePolicy
+) -> None:
+    if change.action == "start":
+        deadlines.start(session, ticket, change.clock, now, policy)
+    elif change.action == "stop":
+        deadlines.stop(ticket, change.clock, now)
+    elif change.action == "restart":
+        deadlines.restart(session, ticket, change.clock, now, policy)
+    elif change.action == "extend":
+        deadlines.extend(session, ticket, change.workdays, now, policy)
+    else:
+        raise ValueError(f"unknown clock action {change.action!r}")

@@ -1,0 +1,199 @@
+"""The ticket (《客户投诉处理闭环管理单》), its timeline and its deadlines."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, UTCDateTime, utcnow
+from models.people.tables import Department, Staff
+
+STATUS_LABELS = {
+    "received": "已受理",
+    "assigned": "已派单",
+    "processing": "处理中",
+    "resolved": "已办结",
+    "archived": "已归档",
+    "invalid": "无效投诉",
+}
+SEVERITY_LABELS = {"general": "一般", "complex": "复杂", "major": "重大"}
+OPEN_STATUSES = ("received", "assigned", "processing", "resolved")
+
+
+class Ticket(Base):
+    """One complaint. Every field of the policy's form is a column."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)  # TS202611280001
+    # The conversation draft that created it: a repeated 确认 finds this ticket again.
+    intake_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="received", index=True)
+    severity: Mapped[str] = mapped_column(String(10), default="general")
+    # 受理部门 / 诉求类型 / 服务对象 / 联系电话 / 投诉来源 / 投诉时间 / 单位/地址
+    receiving_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    appeal_type: Mapped[str] = mapped_column(String(20))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    customer_name: Mapped[str] = mapped_column(String(50))
+    phone: Mapped[str] = mapped_column(String(32))
+    source_channel: Mapped[str] = mapped_column(String(20))
+    complained_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    address: Mapped[str] = mapped_column(String(200), default="")
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    # 诉求事项 (short) / 受理内容 (full text) / attachments (images, voice) by MediaId/PicUrl
+    matter: Mapped[str] = mapped_column(String(100), default="")
+    content: Mapped[str] = mapped_column(Text, default="")
+    attachments: Mapped[list] = mapped_column(JSON, default=list)
+    # 处理结果 with 承办部门 / 负责人 / date
+    handling_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    handler_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
+    result: Mapped[str] = mapped_column(Text, default="")
+    responsible_person: Mapped[str] = mapped_column(String(50), default="")
+    resolved_on: Mapped[date | None] = mapped_column(Date)
+    # Outside references
+    external_number: Mapped[str] = mapped_column(String(64), default="")  # government platform
+    gas_account: Mapped[str] = mapped_column(String(32), default="")  # 户号
+    # Validity, money, repeats, escalation
+    invalid_reason: Mapped[str] = mapped_column(Text, default="")
+    money_status: Mapped[str] = mapped_column(String(10), default="none")
+    money_kind: Mapped[str] = mapped_column(String(10), default="")
+    money_amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    repeat_flag: Mapped[bool] = mapped_column(Boolean, default=False)
+    accountability_flag: Mapped[bool] = mapped_column(Boolean, default=False)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    rounds: Mapped[int] = mapped_column(Integer, default=0)
+    leader_signed_off: Mapped[bool] = mapped_column(Boolean, default=False)
+    explanation_pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A phone call-back (电话回访) is on the officer's list: no answer in the chat in time, an
+    # unsubscribed customer, or a customer of another channel.
+    phone_callback: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    handling_department: Mapped[Department | None] = relationship(
+        foreign_keys=[handling_department_id]
+    )
+    receiving_department: Mapped[Department | None] = relationship(
+        foreign_keys=[receiving_department_id]
+    )
+    handler: Mapped[Staff | None] = relationship(foreign_keys=[handler_id])
+    repeat_of: Mapped[Ticket | None] = relationship(remote_side=[id])
+    events: Mapped[list[TicketEvent]] = relationship(
+        back_populates="ticket", order_by="TicketEvent.id"
+    )
+    deadlines: Mapped[list[Deadline]] = relationship(
+        back_populates="ticket", order_by="Deadline.id"
+    )
+
+    __table_args__ = (
+        Index("ix_tickets_customer_created", "customer_id", "created_at"),
+        Index("ix_tickets_created_at", "created_at"),  # figures (统计) by period
+        Index("ix_tickets_phone", "phone"),  # repeat complaints by the same phone
+    )
+
+
+class TicketEvent(Base):
+    """One line of the timeline: who did what, when, from which channel, and why."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    actor_role: Mapped[str] = mapped_column(String(20))
+    actor_name: Mapped[str] = mapped_column(String(50), default="")
+    actor_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    channel: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text, default="")
+    from_status: Mapped[str] = mapped_column(String(20), default="")
+    to_status: Mapped[str] = mapped_column(String(20), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="events")
+
+    __table_args__ = (Index("ix_ticket_events_kind_created", "kind", "created_at"),)
+
+
+class Deadline(Base):
+    """One SLA clock of a ticket (route, investigate, resolve, callback).
+
+    A clock that is extended (延期) is superseded by a new row; the old one stays on record.
+    """
+
+    __tablename__ = "deadlines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    clock: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    # running | met (stopped in time) | late (stopped after due) | superseded (extended, restarted)
+    state: Mapped[str] = mapped_column(String(12), default="running")
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the next reminder or breach alert of this clock is due (None: nothing left).
+    next_alert_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="deadlines")
+
+    __table_args__ = (
+        Index("ix_deadlines_state_due", "state", "due_at"),
+        Index("ix_deadlines_state_next_alert", "state", "next_alert_at"),
+    )
+
+
+class DeadlineAlert(Base):
+    """One reminder or breach stage of a clock, handled once (the unique key guarantees it
+    even when two sweeps run at the same time)."""
+
+    __tablename__ = "deadline_alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deadline_id: Mapped[int] = mapped_column(ForeignKey("deadlines.id"))
+    stage: Mapped[str] = mapped_column(String(20))  # remind:0.5, remind:0.8, breach, escalate
+    sent: Mapped[bool] = mapped_column(Boolean, default=True)  # False: passed over (stale)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("deadline_id", "stage"),)
+
+
+class SlaBreach(Base):
+    """A breached clock, recorded against each person responsible (for performance reviews)."""
+
+    __tablename__ = "sla_breaches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deadline_id: Mapped[int] = mapped_column(ForeignKey("deadlines.id"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    clock: Mapped[str] = mapped_column(String(20))
+    breached_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("deadline_id", "staff_id"),)
+
+
+class TicketSequence(Base):
+    """The last ticket number used on one day (Asia/Shanghai)."""
+
+    __tablename__ = "ticket_sequences"
+
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)  # YYYYMMDD
+    last: Mapped[int] = mapped_column(Integer, default=0)
