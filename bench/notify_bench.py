@@ -69,10 +69,10 @@ def prepare(runtime) -> None:
     with runtime.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    upgrade(runtime.settings, runtime.engine)
+    upgrade(runtime.engine)
     runtime.redis.flushdb()
     with transaction(runtime.sessions) as session:
-        seed_demo(session, runtime.settings)
+        seed_demo(session, runtime.settings.workflow.general_department)
         session.query(Staff).filter_by(name="王芳").one().openid = "o_bench_handler"
 
 

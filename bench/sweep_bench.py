@@ -40,7 +40,7 @@ def main() -> None:
     settings = load_settings(environ=environ)
     runtime = build_runtime(settings)
     reset(runtime)
-    upgrade(settings, runtime.engine)
+    upgrade(runtime.engine)
     now = datetime.now(UTC)
     started = time.perf_counter()
     populate(runtime, args.tickets, args.due, now)
@@ -63,7 +63,7 @@ def reset(runtime) -> None:
 
 def populate(runtime, count: int, due: int, now: datetime) -> None:
     with transaction(runtime.sessions) as session:
-        seed_demo(session, runtime.settings)
+        seed_demo(session, runtime.settings.workflow.general_department)
     later, past = now + timedelta(days=2), now - timedelta(minutes=5)
     with runtime.engine.begin() as connection:
         handler = connection.execute(

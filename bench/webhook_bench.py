@@ -38,7 +38,7 @@ def main() -> None:
         environ["BIHUAN_DATABASE__URL"] = f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
     settings = load_settings(environ=environ)
     runtime = build_runtime(settings)
-    upgrade(settings, runtime.engine)
+    upgrade(runtime.engine)
     poster = WeChatTestClient(create_app(runtime=runtime).test_client(), settings)
     timings = run(poster, args.messages)
     report(settings, runtime, timings)

@@ -8,6 +8,7 @@ import secrets
 from flask import Flask, jsonify
 
 from bot.health import healthz
+from bot.inbox import Inbox
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, load_settings
 
@@ -20,6 +21,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = None  # the webhook enforces its own limit (413)
     app.extensions["bihuan"] = runtime
+    app.extensions["bihuan.inbox"] = Inbox(runtime)
     app.secret_key = runtime.settings.web.secret_key or _per_process_secret()
 
     from bot.rate_page import blueprint as rate_page

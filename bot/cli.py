@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -80,7 +81,7 @@ def db_upgrade(obj: Obj, revision: str) -> None:
     """Apply the Alembic migrations."""
     from models.migrate import upgrade
 
-    upgrade(obj.settings, obj.runtime.engine, revision)
+    upgrade(obj.runtime.engine, revision)
     click.echo(f"database upgraded to {revision}")
 
 
@@ -92,7 +93,7 @@ def demo(obj: Obj) -> None:
     from models.demo import seed_demo
 
     with transaction(obj.runtime.sessions) as session:
-        created = seed_demo(session, obj.settings)
+        created = seed_demo(session, obj.settings.workflow.general_department)
     click.echo(f"demo data ready ({created} new rows)")
 
 
@@ -116,7 +117,7 @@ def ticket_show(obj: Obj, number: str, as_json: bool) -> None:
         if found is None:
             click.echo(f"no ticket {number}", err=True)
             sys.exit(1)
-        data = ticket_as_dict(found, obj.settings)
+        data = ticket_as_dict(found, ZoneInfo(obj.settings.app.timezone))
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:

@@ -29,7 +29,8 @@ def staff_add(obj, name: str, department: str, role: str, phone: str) -> None:
     from sqlalchemy.exc import IntegrityError
 
     from bot.db import transaction
-    from models.people.staff import ROLE_LABELS, StaffError, add_staff
+    from models.core.labels import ROLE_LABELS
+    from models.people.staff import StaffError, add_staff
 
     try:
         with transaction(obj.runtime.sessions) as session:
@@ -62,8 +63,8 @@ def staff_list(obj) -> None:
 
 
 def _row(member) -> tuple[str, ...]:
+    from models.core.labels import ROLE_LABELS
     from models.core.phones import mask_phone
-    from models.people.staff import ROLE_LABELS
 
     department = member.department.name if member.department is not None else "—"
     role = f"{ROLE_LABELS.get(member.role, member.role)}({member.role})"

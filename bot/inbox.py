@@ -11,12 +11,14 @@ from __future__ import annotations
 import logging
 import time
 import traceback
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from bot.db import transaction
+from bot.runtime import Runtime
 from handlers import customer_texts
 from handlers.context import Context
 from handlers.dispatch import dispatch
@@ -29,7 +31,7 @@ POLL_SECONDS = 0.05
 
 
 class Inbox:
-    def __init__(self, runtime, clock=lambda: datetime.now(UTC)):
+    def __init__(self, runtime: Runtime, clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
         self._runtime = runtime
         self._clock = clock
 
@@ -52,9 +54,9 @@ class Inbox:
                 ctx = Context(
                     session=session,
                     settings=runtime.settings,
+                    policy=runtime.policy,
+                    stores=runtime.stores,
                     now=self._clock(),
-                    conversations=runtime.conversations,
-                    services=runtime,
                 )
                 reply = dispatch(ctx, message)
                 row = session.get(InboundMessage, inbound_id)

@@ -24,9 +24,10 @@ from werkzeug.exceptions import HTTPException
 from bot.db import transaction
 from bot.runtime import Runtime
 from jobs.queue import enqueue_written
+from models.core.labels import STAR_LABELS
 from models.core.phones import normalize_phone
 from models.rating import service as ratings
-from models.rating.tables import STAR_LABELS, BusinessRecord, Rating
+from models.rating.tables import BusinessRecord, Rating
 from models.ticket.intake import find_by_number, normalize_number
 
 blueprint = Blueprint("rate", __name__)
@@ -236,7 +237,8 @@ def _rate(session, runtime: Runtime, target: ratings.Target, values: FormValues)
             target,
             values.stars,
             datetime.now(UTC),
-            runtime.settings,
+            runtime.policy.rating,
+            ZoneInfo(runtime.policy.timezone),
             channel="web",
             customer_id=customer_id,
             phone=values.phone,

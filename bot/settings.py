@@ -1,7 +1,9 @@
 """Settings: `config.toml` plus `BIHUAN_<SECTION>__<KEY>` environment overrides.
 
 The one place that reads configuration. Works without Flask (jobs, CLI, Alembic use it).
-Secrets come only from the environment; a secret written in the file is refused.
+Secrets come only from the environment; a secret written in the file is refused. Sections that
+are pure domain settings ([sla], [workflow]) load straight into the core's own dataclasses, so
+each default lives once, beside the rule that uses it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any, get_origin, get_type_hints
+
+from models.core.sla import SlaPolicy
+from models.core.workflow import WorkflowConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "config.toml"
@@ -72,29 +77,11 @@ class HotlineSettings:
 
 
 @dataclass(frozen=True)
-class SlaSettings:
-    route_minutes: int = 30
-    investigate_hours: int = 2
-    resolve_workdays_general: int = 1
-    resolve_workdays_complex: int = 5
-    callback_hours: int = 2
-    remind_at: list = field(default_factory=lambda: [0.5, 0.8])
-
-
-@dataclass(frozen=True)
 class CalendarSettings:
     workday_start: str = "08:30"
     configured_years: list = field(default_factory=list)
     extra_holidays: list = field(default_factory=list)
     extra_workdays: list = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class WorkflowSettings:
-    max_rounds: int = 3
-    repeat_window_days: int = 30
-    general_department: str = "综合管理部"
-    max_extension_workdays: int = 20
 
 
 @dataclass(frozen=True)
@@ -157,9 +144,9 @@ class Settings:
     redis: RedisSettings = field(default_factory=RedisSettings)
     conversation: ConversationSettings = field(default_factory=ConversationSettings)
     hotline: HotlineSettings = field(default_factory=HotlineSettings)
-    sla: SlaSettings = field(default_factory=SlaSettings)
+    sla: SlaPolicy = field(default_factory=SlaPolicy)
     calendar: CalendarSettings = field(default_factory=CalendarSettings)
-    workflow: WorkflowSettings = field(default_factory=WorkflowSettings)
+    workflow: WorkflowConfig = field(default_factory=WorkflowConfig)
     rating: RatingSettings = field(default_factory=RatingSettings)
     web: WebSettings = field(default_factory=WebSettings)
     menu: MenuSettings = field(default_factory=MenuSettings)
@@ -180,9 +167,12 @@ class Settings:
 
     def override(self, **sections: dict[str, Any]) -> Settings:
         """A copy with some keys replaced, e.g. override(wechat={"token": "x"}) (tests)."""
-        updated = {
-            name: replace(getattr(self, name), **values) for name, values in sections.items()
-        }
+        try:
+            updated = {
+                name: replace(getattr(self, name), **values) for name, values in sections.items()
+            }
+        except ValueError as exc:
+            raise SettingsError(f"invalid setting: {exc}") from exc
         return validate(replace(self, **updated))
 
 
@@ -209,8 +199,17 @@ def load_settings(
         raise SettingsError(f"{config_path}: invalid TOML: {exc}") from exc
     sections = _sections_from_file(raw)
     _apply_environment(sections, environ)
-    settings = Settings(**{name: cls(**sections[name]) for name, cls in _section_classes().items()})
-    return validate(settings)
+    built = {
+        name: _build_section(name, cls, sections[name]) for name, cls in _section_classes().items()
+    }
+    return validate(Settings(**built))
+
+
+def _build_section(name: str, cls: type, values: dict) -> Any:
+    try:
+        return cls(**values)
+    except ValueError as exc:  # the core's own checks (a non-positive limit…)
+        raise SettingsError(f"invalid setting in [{name}]: {exc}") from exc
 
 
 def _section_classes() -> dict[str, type]:
@@ -262,7 +261,7 @@ def _parse_env(value: str, kind: Any) -> Any:
             return json.loads(value)
         except ValueError as exc:
             raise SettingsError(f"invalid JSON in environment override: {exc}") from exc
-    if kind is list:
+    if _sequence(kind):
         stripped = value.strip()
         if stripped.startswith("["):
             return json.loads(stripped)
@@ -276,15 +275,19 @@ def _coerce(section: str, key: str, value: Any, kind: Any) -> Any:
     try:
         if kind is bool and isinstance(value, bool):
             return value
-        if kind is list:
-            if not isinstance(value, list):
+        if _sequence(kind):
+            if not isinstance(value, list | tuple):
                 raise TypeError("expected a list")
-            return value
+            return (get_origin(kind) or kind)(value)
         if kind is bool:
             raise TypeError("expected true or false")
         return kind(value)
     except (TypeError, ValueError) as exc:
         raise SettingsError(f"invalid setting {section}.{key}={value!r}: {exc}") from exc
+
+
+def _sequence(kind: Any) -> bool:
+    return (get_origin(kind) or kind) in (list, tuple)
 
 
 def validate(settings: Settings) -> Settings:

@@ -14,10 +14,11 @@ from flask import Blueprint, Response, current_app, request
 from bot import wechat
 from bot.runtime import Runtime
 from handlers.incoming import IncomingMessage
+from models.core import replies
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("wechat", __name__)
-MAX_REPLY_BYTES = 2048
+MAX_REPLY_BYTES = replies.MAX_REPLY_BYTES
 
 
 @blueprint.get("/wechat")
@@ -69,7 +70,7 @@ def _receive(runtime: Runtime, body: bytes) -> Response:
         xml = _utf8(body)
     fields = wechat.parse(xml)
     message = IncomingMessage.from_fields(fields)
-    reply = runtime.inbox.handle(message, xml)
+    reply = current_app.extensions["bihuan.inbox"].handle(message, xml)
     if not reply:
         return _plain("success", 200)
     reply_xml = wechat.text_reply_xml(
@@ -84,11 +85,7 @@ def _receive(runtime: Runtime, body: bytes) -> Response:
 
 def clip_reply(text: str) -> str:
     """At most 2048 UTF-8 bytes, cut on a character boundary with an ellipsis."""
-    data = text.encode("utf-8")
-    if len(data) <= MAX_REPLY_BYTES:
-        return text
-    cut = data[: MAX_REPLY_BYTES - len("…".encode())].decode("utf-8", errors="ignore")
-    return cut + "…"
+    return replies.clip(text, MAX_REPLY_BYTES)
 
 
 def _utf8(body: bytes) -> str:

@@ -1,8 +1,7 @@
 """`绑定 <code>` and `解绑` in WeChat: tie an openid to a staff account, or let it go.
 
-Wrong codes are counted per openid in Redis (INCR + EXPIRE); after MAX_FAILURES within an
-hour the openid may not bind for LOCK_SECONDS. The count is written at once, not after the
-commit: it must hold even when nothing else of the message is kept.
+Wrong codes are counted per openid (`bot.stores.BindingFailures`): after five within an hour
+the openid may not bind for an hour.
 """
 
 from __future__ import annotations
@@ -11,19 +10,15 @@ import logging
 import re
 import unicodedata
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from handlers.context import Context
 from handlers.incoming import IncomingMessage
+from models.core.labels import ROLE_LABELS
 from models.people import staff as staff_accounts
-from models.people.staff import ROLE_LABELS, BindingRefused
+from models.people.staff import BindingRefused
 from models.people.tables import Staff
 
 log = logging.getLogger(__name__)
-
-MAX_FAILURES = 5
-LOCK_SECONDS = 3600
-FAILURES_KEY = "bihuan:binding-failures:{openid}"
 
 BIND_COMMAND = re.compile(r"^绑定(?:[\s:]+(\S+)|(\d+))?$")
 UNBIND_WORDS = {"解绑", "解除绑定"}
@@ -70,19 +65,19 @@ def _normalize(text: str) -> str:
 
 
 def _bind(ctx: Context, openid: str, code: str) -> str:
-    redis = ctx.services.redis
-    key = FAILURES_KEY.format(openid=openid)
-    if int(redis.get(key) or 0) >= MAX_FAILURES:
-        return _locked(ctx, _lock_ttl(redis, key))
+    failures = ctx.stores.binding_failures
+    locked_for = failures.locked_for(openid)
+    if locked_for:
+        return _locked(ctx, locked_for)
     try:
         staff = staff_accounts.bind(ctx.session, code, openid, ctx.now)
     except BindingRefused as refused:
         if refused.reason == "unknown":
-            return _wrong_code(ctx, redis, key)
+            return _wrong_code(ctx, openid)
         name = refused.holder.name if refused.holder is not None else ""
         return REFUSED[refused.reason].format(name=name)
     log.info("staff %s (#%s) bound to openid %s", staff.name, staff.id, openid)
-    ctx.on_commit(lambda: redis.delete(key))
+    ctx.on_commit(lambda: failures.clear(openid))
     ctx.on_commit(lambda: ctx.conversations.clear(openid))
     department = staff.department.name if staff.department is not None else "—"
     return BOUND.format(
@@ -90,26 +85,17 @@ def _bind(ctx: Context, openid: str, code: str) -> str:
     )
 
 
-def _wrong_code(ctx: Context, redis, key: str) -> str:
-    failures = int(redis.incr(key))
-    if failures == 1 or failures >= MAX_FAILURES:
-        redis.expire(key, LOCK_SECONDS)  # the window opens at the first failure, the lock now
-    if failures >= MAX_FAILURES:
-        return _locked(ctx, LOCK_SECONDS)
-    return WRONG.format(left=MAX_FAILURES - failures)
-
-
-def _lock_ttl(redis, key: str) -> int:
-    """Seconds left on the lock; a counter that somehow lost its expiry gets one again."""
-    ttl = int(redis.ttl(key))
-    if ttl < 0:
-        redis.expire(key, LOCK_SECONDS)
-        return LOCK_SECONDS
-    return ttl
+def _wrong_code(ctx: Context, openid: str) -> str:
+    """Counted at once, not after the commit: it must hold even when nothing else is kept."""
+    store = ctx.stores.binding_failures
+    failures = store.fail(openid)
+    if failures >= store.MAX_FAILURES:
+        return _locked(ctx, store.LOCK_SECONDS)
+    return WRONG.format(left=store.MAX_FAILURES - failures)
 
 
 def _locked(ctx: Context, seconds: int) -> str:
-    until = (ctx.now + timedelta(seconds=seconds)).astimezone(ZoneInfo(ctx.settings.app.timezone))
+    until = (ctx.now + timedelta(seconds=seconds)).astimezone(ctx.zone)
     minutes = max(1, -(-seconds // 60))
     return LOCKED.format(at=f"{until:%H:%M}", minutes=minutes)
 

@@ -4,20 +4,16 @@ the next message is taken as the reason."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from handlers.context import Context
-from handlers.policy import domain_policy
+from handlers.customer_turn import Turn
+from models.core.payload import Payload
 from models.core.workflow import Actor, Move, MoveRefused, Role
 from models.notification import outbox as notifications
-from models.people.tables import Customer
+from models.ticket import timeline
 from models.ticket.service import perform
-from models.ticket.tables import Ticket, TicketEvent
+from models.ticket.tables import Ticket
 
 SATISFIED = {"1", "满意", "非常满意", "满意了"}
 UNSATISFIED = {"2", "不满意", "很不满意"}
-REASON_KEY = "bihuan:callback-reason:{openid}"
-REASON_TTL_SECONDS = 24 * 3600
 
 THANKS = "感谢您的评价！您的投诉（单号 {number}）已办结归档。如有其他问题，欢迎随时联系我们。"
 SORRY = (
@@ -27,77 +23,48 @@ SORRY = (
 REASON_THANKS = "已收到您的意见，我们会尽快重新处理并与您联系。"
 
 
-def answer(ctx: Context, customer: Customer, word: str) -> str | None:
-    """The reply when `word` answers a pending call-back; None when it does not."""
-    if word not in SATISFIED and word not in UNSATISFIED:
-        return None
-    ticket = awaiting_callback(ctx, customer)
-    if ticket is None:
-        return None
-    satisfied = word in SATISFIED
+def is_answer(turn: Turn) -> bool:
+    """满意/不满意 while a ticket of the customer awaits its call-back."""
+    word = turn.word
+    answers = word in SATISFIED or word in UNSATISFIED
+    return answers and turn.awaiting_callback is not None
+
+
+def answer(turn: Turn) -> str | None:
+    ctx, customer, ticket = turn.ctx, turn.customer, turn.awaiting_callback
+    satisfied = turn.word in SATISFIED
     actor = Actor(
         role=Role.CUSTOMER, customer_id=customer.id, name=customer.name or "客户", channel="wechat"
     )
+    move = Move(kind="callback", satisfied=satisfied)
     try:
-        perform(
-            ctx.session,
-            ticket,
-            actor,
-            Move(kind="callback", satisfied=satisfied),
-            ctx.now,
-            domain_policy(ctx),
-        )
+        perform(ctx.session, ticket, actor, move, ctx.now, ctx.policy)
     except MoveRefused:
         return None
     if satisfied:
         return THANKS.format(number=ticket.number)
-    key = REASON_KEY.format(openid=customer.openid)
-    ctx.on_commit(lambda: ctx.services.redis.set(key, ticket.id, ex=REASON_TTL_SECONDS))
+    reasons, openid, ticket_id = ctx.stores.callback_reasons, customer.openid, ticket.id
+    ctx.on_commit(lambda: reasons.expect(openid, ticket_id))
     return SORRY.format(number=ticket.number)
 
 
-def awaiting_callback(ctx: Context, customer: Customer) -> Ticket | None:
-    statement = (
-        select(Ticket)
-        .where(Ticket.customer_id == customer.id, Ticket.status == "resolved")
-        .order_by(Ticket.updated_at.desc())
-        .limit(1)
-        .with_for_update()
-    )
-    return ctx.session.scalar(statement)
-
-
-def take_reason(ctx: Context, customer: Customer, text: str) -> str | None:
+def take_reason(turn: Turn) -> str | None:
     """After 不满意, the next text is the reason: kept in the timeline and sent to the officer."""
-    if ctx.services is None or not text.strip():
-        return None
-    key = REASON_KEY.format(openid=customer.openid)
-    ticket_id = ctx.services.redis.get(key)
+    ctx, text = turn.ctx, turn.message.text.strip()
+    reasons, openid = ctx.stores.callback_reasons, turn.message.openid
+    ticket_id = reasons.pending(openid) if text else None
     if ticket_id is None:
         return None
-    ticket = ctx.session.get(Ticket, int(ticket_id))
-    ctx.on_commit(lambda: ctx.services.redis.delete(key))
+    ctx.on_commit(lambda: reasons.clear(openid))
+    ticket = ctx.session.get(Ticket, ticket_id)
     if ticket is None:
         return None
-    reason = text.strip()[:500]
-    ctx.session.add(
-        TicketEvent(
-            ticket_id=ticket.id,
-            kind="customer_reason",
-            actor_role="customer",
-            actor_name=customer.name or "客户",
-            channel="wechat",
-            text=f"客户不满意的原因：{reason}",
-            from_status=ticket.status,
-            to_status=ticket.status,
-            created_at=ctx.now,
-        )
+    reason = text[:500]
+    timeline.customer_note(
+        ctx.session, ticket, "customer_reason", "wechat", f"客户不满意的原因：{reason}", ctx.now
     )
-    payload = {
-        "ticket_id": ticket.id,
-        "number": ticket.number,
-        "note": reason,
-        "stage": "客户说明不满意原因",
-    }
+    payload = Payload(
+        ticket_id=ticket.id, number=ticket.number, note=reason, stage="客户说明不满意原因"
+    )
     notifications.notify(ctx.session, "officer", "callback_result", ticket, payload, ctx.now)
     return REASON_THANKS

@@ -1,25 +1,40 @@
-"""What a handler gets: the open transaction, settings, the time, and after-commit hooks."""
+"""What a handler gets: the open transaction, the time, the settings and the domain policy,
+the per-openid stores, and after-commit hooks."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot.settings import Settings
+from models.core.policy import DomainPolicy
+
+if TYPE_CHECKING:  # the edges hand these in; handlers never build them
+    from bot.conversations import ConversationStore
+    from bot.settings import Settings
+    from bot.stores import Stores
 
 
 @dataclass
 class Context:
     session: Session
     settings: Settings
+    policy: DomainPolicy
+    stores: Stores
     now: datetime
-    conversations: Any  # bot.conversations.ConversationStore
-    services: Any = None  # bot.runtime.Runtime, for the few handlers that need more
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def conversations(self) -> ConversationStore:
+        return self.stores.conversations
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.policy.timezone)
 
     def on_commit(self, action: Callable[[], None]) -> None:
         """Run `action` only once the transaction has committed (Redis writes, jobs)."""

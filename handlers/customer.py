@@ -1,109 +1,99 @@
-"""What a customer can say and do: events, the complaint conversation, 查询, 服务电话."""
+"""What a customer can say and do (PRODUCT §5): one table of routes, tried in order.
+
+Each route names what it answers, a test on the message and a function that answers it. A
+function may return None to let the next route try (a 1 that answers no call-back, a text that
+is no reason). The first answer wins; 「引导」 at the end offers the menu.
+"""
 
 from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import replace
-from zoneinfo import ZoneInfo
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from handlers import callback, rating
 from handlers import customer_texts as texts
 from handlers.context import Context
+from handlers.customer_turn import Turn
 from handlers.incoming import IncomingMessage
 from models.core import conversation as conv
 from models.core import conversation_texts as conv_texts
+from models.core.labels import STATUS_LABELS
 from models.core.words import HOTLINE_WORDS, LIST_WORDS, START_WORDS
 from models.people import customers
-from models.people.tables import Customer
 from models.ticket import intake as tickets
 from models.ticket import repeats
-from models.ticket.tables import STATUS_LABELS, Ticket
+from models.ticket.tables import Ticket
 
 QUERY_ONE = re.compile(r"^(?:查询|查看)\s*(TS\d{12})$", re.IGNORECASE)
-HANDLED_KINDS = {"text", "image", "voice", "location", "event"}
+CONVERSATION_KINDS = {"text", "image", "voice", "location", "event"}
+SUBSCRIBE_EVENTS = {"subscribe", "subscribe_scan", "scan"}
 SILENT_EVENTS = {"view", "location", "templatesendjobfinish", "view_miniprogram"}
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    matches: Callable[[Turn], bool]
+    answer: Callable[[Turn], str | None]
 
 
 def handle(ctx: Context, message: IncomingMessage) -> str:
     """The reply to one customer message ("" means say nothing)."""
-    if message.kind == "event" and message.event in ("subscribe", "subscribe_scan", "scan"):
-        return _subscribe(ctx, message)
-    if message.kind == "event" and message.event == "unsubscribe":
-        return _unsubscribe(ctx, message)
-    if message.kind == "event" and message.event in SILENT_EVENTS:
-        return ""
-    state = ctx.conversations.get(message.openid)
-    if message.kind not in HANDLED_KINDS and state is None:
-        return ""  # video, link, file…: nothing to say outside a conversation
-    customer = customers.get_or_create_customer(ctx.session, message.openid, ctx.now)
-    customer.last_inbound_at = ctx.now
-    if state is not None:
-        return _continue_conversation(ctx, customer, state, message)
-    pending = rating.continue_comment(ctx, customer, message)
-    if pending.reply is not None:
-        return pending.reply
-    reply = _outside_conversation(ctx, customer, message)
-    return f"{pending.note}\n{reply}" if pending.note and reply else reply
-
-
-def _subscribe(ctx: Context, message: IncomingMessage) -> str:
-    customer = customers.get_or_create_customer(ctx.session, message.openid, ctx.now)
-    if not customer.subscribed:
-        customer.subscribed, customer.subscribed_at = True, ctx.now
-        customer.unsubscribed_at = None
-    customer.last_inbound_at = ctx.now
-    return texts.WELCOME.format(company=ctx.settings.app.company_name)
-
-
-def _unsubscribe(ctx: Context, message: IncomingMessage) -> str:
-    customer = customers.customer_by_openid(ctx.session, message.openid)
-    if customer is not None:
-        customer.subscribed, customer.unsubscribed_at = False, ctx.now
-    ctx.on_commit(lambda: ctx.conversations.clear(message.openid))
+    turn = Turn(ctx, message)
+    for route in ROUTES:
+        if route.matches(turn):
+            reply = route.answer(turn)
+            if reply is not None:
+                return turn.with_note(reply)
     return ""
 
 
-def _outside_conversation(ctx: Context, customer: Customer, message: IncomingMessage) -> str:
-    word = _word(message)
-    if message.is_click("COMPLAINT_NEW") or word in START_WORDS:
-        return _start_conversation(ctx, message.openid)
-    if message.is_click("COMPLAINT_MINE") or word in LIST_WORDS:
-        return _list_tickets(ctx, customer)
-    if message.is_click("HOTLINE") or word in HOTLINE_WORDS:
-        return _hotline(ctx)
-    stars = rating.stars_of(message)
-    if stars is not None:
-        return rating.tap(ctx, customer, stars)
-    match = QUERY_ONE.match(word)
-    if match:
-        return _show_ticket(ctx, customer, match.group(1))
-    reply = callback.answer(ctx, customer, word)
-    if reply is None and message.kind == "text":
-        reply = callback.take_reason(ctx, customer, message.text)
-    return reply or texts.GUIDE
+# --- events --------------------------------------------------------------------------------
 
 
-def _word(message: IncomingMessage) -> str:
-    if message.kind != "text":
-        return ""
-    return tickets.normalize_number(message.text).replace("　", " ").strip(" 。.!！?？")
+def _is_event(*names: str) -> Callable[[Turn], bool]:
+    return lambda turn: turn.message.kind == "event" and turn.message.event in names
 
 
-def _start_conversation(ctx: Context, openid: str) -> str:
-    result = conv.start(ctx.now, conversation_config(ctx))
+def _subscribe(turn: Turn) -> str:
+    customer = turn.customer
+    if not customer.subscribed:
+        customer.subscribed, customer.subscribed_at = True, turn.ctx.now
+        customer.unsubscribed_at = None
+    return texts.WELCOME.format(company=turn.ctx.settings.app.company_name)
+
+
+def _unsubscribe(turn: Turn) -> str:
+    ctx, openid = turn.ctx, turn.message.openid
+    customer = customers.customer_by_openid(ctx.session, openid)
+    if customer is not None:
+        customer.subscribed, customer.unsubscribed_at = False, ctx.now
+    ctx.on_commit(lambda: ctx.conversations.clear(openid))
+    return ""
+
+
+# --- the complaint conversation ------------------------------------------------------------
+
+
+def _start_conversation(turn: Turn) -> str:
+    ctx, openid = turn.ctx, turn.message.openid
+    result = conv.start(ctx.now, ctx.policy.conversation)
     state = replace(result.state, intake_key=uuid.uuid4().hex)
     ctx.on_commit(lambda: ctx.conversations.save(openid, state))
     return result.reply
 
 
-def _continue_conversation(ctx: Context, customer: Customer, state, message) -> str:
-    result = conv.step(state, message.as_conversation_input(), ctx.now, conversation_config(ctx))
+def _continue_conversation(turn: Turn) -> str:
+    ctx, message, state = turn.ctx, turn.message, turn.conversation
+    config = ctx.policy.conversation
+    result = conv.step(state, message.as_conversation_input(), ctx.now, config)
     openid = message.openid
     if result.confirmed is not None:
-        ticket = _file_ticket(ctx, customer, result.confirmed, state)
+        ticket = _file_ticket(turn, result.confirmed, state)
         ctx.on_commit(lambda: ctx.conversations.clear(openid))
-        return conv_texts.submitted_reply(ticket.number, conversation_config(ctx))
+        return conv_texts.submitted_reply(ticket.number, config)
     if result.state is None:
         ctx.on_commit(lambda: ctx.conversations.clear(openid))
     else:
@@ -112,31 +102,36 @@ def _continue_conversation(ctx: Context, customer: Customer, state, message) -> 
     return result.reply
 
 
-def _file_ticket(ctx: Context, customer: Customer, draft, state) -> Ticket:
+def _file_ticket(turn: Turn, draft, state) -> Ticket:
     """Exactly one ticket per confirmed draft, even if 确认 arrives twice."""
+    ctx, customer = turn.ctx, turn.customer
     intake_key = state.intake_key or uuid.uuid4().hex
     existing = tickets.find_by_intake_key(ctx.session, intake_key)
     if existing is not None:
         return existing
     customer.name, customer.phone = draft.name, draft.phone
-    department = tickets.general_department(ctx.session, ctx.settings.workflow.general_department)
+    workflow = ctx.policy.workflow
+    department = tickets.general_department(ctx.session, workflow.general_department)
     ticket = tickets.create_wechat_ticket(
         ctx.session,
         customer,
         draft,
         ctx.now,
-        timezone=ctx.settings.app.timezone,
+        timezone=ctx.policy.timezone,
         receiving_department=department,
         intake_key=intake_key,
     )
-    repeats.link_repeat(ctx.session, ticket, ctx.now, ctx.settings.workflow.repeat_window_days)
+    repeats.link_repeat(ctx.session, ticket, ctx.now, workflow.repeat_window_days)
     return ticket
 
 
-def _list_tickets(ctx: Context, customer: Customer) -> str:
-    recent = tickets.recent_for_customer(
-        ctx.session, customer.id, ctx.settings.conversation.recent_tickets
-    )
+# --- 我的投诉 / 查询 / 服务电话 --------------------------------------------------------------
+
+
+def _list_tickets(turn: Turn) -> str:
+    ctx = turn.ctx
+    limit = ctx.settings.conversation.recent_tickets
+    recent = tickets.recent_for_customer(ctx.session, turn.customer.id, limit)
     if not recent:
         return texts.NO_TICKETS
     lines = [texts.TICKET_LIST_HEADER.format(count=len(recent))]
@@ -146,7 +141,7 @@ def _list_tickets(ctx: Context, customer: Customer) -> str:
 
 
 def _ticket_line(ctx: Context, ticket: Ticket) -> str:
-    zone = ZoneInfo(ctx.settings.app.timezone)
+    zone = ctx.zone
     parts = [
         ticket.number,
         ticket.appeal_type,
@@ -167,11 +162,13 @@ def _resolve_due(ticket: Ticket):
     return running[-1].due_at if running else None
 
 
-def _show_ticket(ctx: Context, customer: Customer, number: str) -> str:
+def _show_ticket(turn: Turn) -> str:
+    ctx = turn.ctx
+    number = QUERY_ONE.match(turn.word).group(1)
     ticket = tickets.find_by_number(ctx.session, number)
-    if ticket is None or ticket.customer_id != customer.id:
+    if ticket is None or ticket.customer_id != turn.customer.id:
         return texts.TICKET_NOT_FOUND.format(number=number)
-    zone = ZoneInfo(ctx.settings.app.timezone)
+    zone = ctx.zone
     lines = [
         f"单号：{ticket.number}",
         f"状态：{STATUS_LABELS[ticket.status]}",
@@ -189,16 +186,32 @@ def _show_ticket(ctx: Context, customer: Customer, number: str) -> str:
     return "\n".join(lines)
 
 
-def _hotline(ctx: Context) -> str:
-    lines = "\n".join(ctx.settings.hotline.lines) or "请拨打当地燃气服务热线"
-    return texts.HOTLINE.format(company=ctx.settings.app.company_name, lines=lines)
+def _hotline(turn: Turn) -> str:
+    settings = turn.ctx.settings
+    lines = "\n".join(settings.hotline.lines) or "请拨打当地燃气服务热线"
+    return texts.HOTLINE.format(company=settings.app.company_name, lines=lines)
 
 
-def conversation_config(ctx: Context) -> conv.ConversationConfig:
-    settings = ctx.settings.conversation
-    return conv.ConversationConfig(
-        appeal_types=tuple(settings.appeal_types),
-        idle_minutes=settings.idle_minutes,
-        max_content_chars=settings.max_content_chars,
-        callback_promise=settings.callback_promise,
-    )
+# --- the table -----------------------------------------------------------------------------
+
+
+def _clicked_or_typed(key: str, words: frozenset[str]) -> Callable[[Turn], bool]:
+    return lambda turn: turn.message.is_click(key) or turn.word in words
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("关注", _is_event(*SUBSCRIBE_EVENTS), _subscribe),
+    Route("取消关注", _is_event("unsubscribe"), _unsubscribe),
+    Route("无需回复的事件", _is_event(*SILENT_EVENTS), lambda turn: ""),
+    Route("投诉填写中", lambda turn: turn.conversation is not None, _continue_conversation),
+    Route("其他消息类型", lambda turn: turn.message.kind not in CONVERSATION_KINDS, lambda t: ""),
+    Route("评价留言", lambda turn: turn.comment_step is not None, rating.continue_comment),
+    Route("我要投诉", _clicked_or_typed("COMPLAINT_NEW", START_WORDS), _start_conversation),
+    Route("我的投诉", _clicked_or_typed("COMPLAINT_MINE", LIST_WORDS), _list_tickets),
+    Route("服务电话", _clicked_or_typed("HOTLINE", HOTLINE_WORDS), _hotline),
+    Route("星级评价", lambda turn: rating.stars_of(turn.message) is not None, rating.tap),
+    Route("查询单号", lambda turn: QUERY_ONE.match(turn.word) is not None, _show_ticket),
+    Route("回访答复", callback.is_answer, callback.answer),
+    Route("不满意原因", lambda turn: turn.message.kind == "text", callback.take_reason),
+    Route("引导", lambda turn: True, lambda turn: texts.GUIDE),
+)

@@ -17,11 +17,10 @@ from zoneinfo import ZoneInfo
 from handlers import staff_texts as texts
 from handlers.context import Context
 from handlers.incoming import IncomingMessage
-from handlers.policy import domain_policy
 from models.core import commands as staff_commands
 from models.core.commands import ParsedCommand
+from models.core.labels import ROLE_LABELS
 from models.core.workflow import MOVE_LABELS, Move, MoveRefused, Severity, can_view
-from models.people.staff import ROLE_LABELS
 from models.people.tables import Department, Staff
 from models.ticket import intake as tickets
 from models.ticket import queries as ticket_queries
@@ -88,7 +87,7 @@ def _help(ctx: Context, staff: Staff, parsed: ParsedCommand) -> str:
         staff.name,
         ROLE_LABELS.get(staff.role, staff.role),
         usages,
-        ctx.settings.workflow.general_department,
+        ctx.policy.workflow.general_department,
     )
 
 
@@ -104,7 +103,7 @@ def _overdue(ctx: Context, staff: Staff, parsed: ParsedCommand) -> str:
 
 def _stats(ctx: Context, staff: Staff, parsed: ParsedCommand) -> str:
     period = parsed.args["period"]
-    start, end = ticket_queries.period_bounds(period, ctx.now, ctx.settings.app.timezone)
+    start, end = ticket_queries.period_bounds(period, ctx.now, ctx.policy.timezone)
     figures = ticket_queries.figures(ctx.session, start, end, ctx.now)
     return texts.stats(figures, period, _zone(ctx))
 
@@ -131,7 +130,7 @@ def _move(kind: str, build: MoveBuilder) -> Runner:
             return texts.failure(texts.NOT_FOUND.format(number=number), _usage(parsed))
         try:
             move = build(ctx, parsed.args)
-            outcome = perform(ctx.session, ticket, actor, move, ctx.now, domain_policy(ctx))
+            outcome = perform(ctx.session, ticket, actor, move, ctx.now, ctx.policy)
         except MoveRefused as refused:
             return texts.failure(refused.reason, _usage(parsed))
         return texts.move_done(MOVE_LABELS[kind], ticket, outcome.event_text, _zone(ctx), ctx.now)
@@ -246,4 +245,4 @@ def _usage(parsed: ParsedCommand) -> str:
 
 
 def _zone(ctx: Context) -> ZoneInfo:
-    return ZoneInfo(ctx.settings.app.timezone)
+    return ctx.zone

@@ -8,20 +8,24 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from models.core import replies
+from models.core.labels import (
+    CLOCK_LABELS,
+    CLOCKS,
+    MONEY_STATUS_LABELS,
+    SEVERITY_LABELS,
+    STATUS_LABELS,
+)
 from models.core.phones import mask_phone
 from models.ticket.clocks import running
 from models.ticket.queries import Figures, Page
-from models.ticket.tables import SEVERITY_LABELS, STATUS_LABELS, Deadline, Ticket, TicketEvent
+from models.ticket.tables import Deadline, Ticket, TicketEvent
 
-MAX_REPLY_BYTES = 2000  # WeChat clips passive replies at 2048 bytes; keep a margin
 TIMELINE_EVENTS = 6
 FIELD_CHARS = 120
 EVENT_CHARS = 60
 
-CLOCK_LABELS = {"route": "转派", "investigate": "调查", "resolve": "办结", "callback": "回访"}
-CLOCK_ORDER = ("route", "investigate", "resolve", "callback")
 PERIOD_LABELS = {"today": "今日", "week": "本周", "month": "本月"}
-MONEY_STATUS_LABELS = {"pending": "待审批", "approved": "已同意", "rejected": "已驳回"}
 
 DESCRIPTIONS = {
     "帮助": "列出您可以使用的命令",
@@ -159,7 +163,7 @@ def _event_line(event: TicketEvent, zone: ZoneInfo) -> str:
 
 
 def running_deadlines(ticket: Ticket) -> list[Deadline]:
-    found = (running(ticket, clock) for clock in CLOCK_ORDER)
+    found = (running(ticket, clock) for clock in CLOCKS)
     return [deadline for deadline in found if deadline is not None]
 
 
@@ -253,15 +257,5 @@ def scrub_phones(text: str) -> str:
     return LANDLINE.sub(lambda match: mask_phone(match.group()), text)
 
 
-def fits(text: str) -> bool:
-    return len(text.encode("utf-8")) <= MAX_REPLY_BYTES
-
-
-def shorten(text: str) -> str:
-    """Drop whole lines from the end until the text fits, then say it was cut."""
-    if fits(text):
-        return text
-    lines = text.split("\n")
-    while lines and not fits("\n".join([*lines, "……"])):
-        lines.pop()
-    return "\n".join([*lines, "……"])
+fits = replies.fits
+shorten = replies.fit_lines

@@ -18,6 +18,7 @@ from bot.runtime import Runtime
 from bot.wechat_api import ApiError
 from jobs import messages
 from jobs.queue import enqueue_written
+from models.core.payload import Payload
 from models.notification import outbox as notifications
 from models.notification.tables import Notification
 from models.people.tables import Customer, Staff
@@ -178,10 +179,7 @@ def _phone_path(session: Session, row: Notification, ticket: Ticket | None, now:
     if ticket is None or row.kind not in PHONE_PATH_KINDS or ticket.phone_callback:
         return
     ticket.phone_callback = True
-    payload = {
-        "ticket_id": ticket.id,
-        "number": ticket.number,
-        "stage": "请电话回访客户",
-        "result": ticket.result,
-    }
+    payload = Payload(
+        ticket_id=ticket.id, number=ticket.number, stage="请电话回访客户", result=ticket.result
+    )
     notifications.notify(session, "officer", "callback_due", ticket, payload, now)

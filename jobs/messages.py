@@ -8,8 +8,10 @@ from zoneinfo import ZoneInfo
 
 from bot.settings import Settings
 from bot.wechat_api import trim_template_value
+from models.core.labels import SEVERITY_LABELS, STATUS_LABELS
+from models.core.payload import Payload
 from models.notification.tables import Notification
-from models.ticket.tables import SEVERITY_LABELS, STATUS_LABELS, Ticket
+from models.ticket.tables import Ticket
 
 STAFF_TEMPLATES = {
     "assignment",
@@ -51,17 +53,17 @@ def values(
 ) -> dict[str, str]:
     """Every value a template field can name (config.toml [templates])."""
     zone = ZoneInfo(settings.app.timezone)
-    payload = row.payload or {}
+    payload = Payload.from_json(row.payload)
     result = {
-        "number": payload.get("number", ""),
-        "stage": payload.get("stage") or KIND_LABELS.get(row.kind, "工单提醒"),
-        "reason": str(payload.get("reason") or payload.get("note") or ""),
-        "note": str(payload.get("note") or ""),
-        "amount": str(payload.get("amount", "")),
-        "deadline": _local(payload.get("deadline"), zone),
+        "number": payload.number,
+        "stage": payload.stage or KIND_LABELS.get(row.kind, "工单提醒"),
+        "reason": payload.reason or payload.note,
+        "note": payload.note,
+        "amount": payload.amount,
+        "deadline": _local(payload.deadline, zone),
         "time": now.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-        "result": str(payload.get("result", "")),
-        "handler": str(payload.get("handler", "")),
+        "result": payload.result,
+        "handler": payload.handler,
     }
     if ticket is not None:
         result.update(_ticket_values(ticket, zone, result))

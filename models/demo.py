@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.settings import Settings
 from models.people.tables import Department, Staff
 
 # The business departments of the policy's scope (报装、设计、安装、点火、维修).
@@ -24,9 +23,9 @@ DEMO_STAFF = (
 )
 
 
-def seed_demo(session: Session, settings: Settings) -> int:
+def seed_demo(session: Session, general_department: str) -> int:
     """Create what is missing; returns how many rows were added."""
-    general_name = settings.workflow.general_department
+    general_name = general_department
     added = 0
     departments = {}
     for name in (general_name, *BUSINESS_DEPARTMENTS):

@@ -36,7 +36,7 @@ def migrated(base_settings):
     with runtime.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    upgrade(base_settings, runtime.engine)
+    upgrade(runtime.engine)
     runtime.close()
     return base_settings
 
@@ -93,7 +93,7 @@ def demo(runtime):
     from models.demo import seed_demo
 
     with transaction(runtime.sessions) as session:
-        seed_demo(session, runtime.settings)
+        seed_demo(session, runtime.settings.workflow.general_department)
 
 
 @pytest.fixture

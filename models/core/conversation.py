@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 
 from models.core import conversation_texts as texts
 from models.core.phones import normalize_phone
+from models.core.words import MENU_WORDS
 
 STEPS = ("appeal_type", "content", "address", "name", "phone")
 ALL_STEPS = (*STEPS, "confirm", "choose_edit")
@@ -44,7 +45,6 @@ BACK_WORDS = frozenset({"返回", "上一步"})
 NEXT_WORDS = frozenset({"下一步"})
 CONFIRM_WORDS = frozenset({"1", "确认", "确定", "提交", "确认提交"})
 EDIT_WORDS = frozenset({"2", "修改"})
-MENU_WORDS = frozenset({"我要投诉", "我的投诉", "投诉服务", "服务电话", "查询", "帮助", "菜单"})
 COMMAND_WORDS = CANCEL_WORDS | BACK_WORDS | NEXT_WORDS | CONFIRM_WORDS | EDIT_WORDS | MENU_WORDS
 _EDIT_ALIASES = {"类型": "appeal_type", "内容": "content", "电话": "phone", "称呼": "name"}
 

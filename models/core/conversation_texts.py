@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from models.core import replies
+
 if TYPE_CHECKING:
     from models.core.conversation import ConversationConfig, Draft
 
-REPLY_LIMIT_BYTES = 2048
+REPLY_LIMIT_BYTES = replies.MAX_REPLY_BYTES
 STEP_COUNT = 5
 STEP_NUMBER = {"appeal_type": 1, "content": 2, "address": 3, "name": 4, "phone": 5}
 FIELD_LABELS = {
@@ -26,7 +28,7 @@ RESTART_HINT = "如需投诉，请点击菜单「投诉服务」→「我要投�
 FOOTER = "回复「返回」回到上一步，回复「取消」退出投诉。"
 FIRST_FOOTER = "回复「取消」可退出投诉。"
 EDIT_FOOTER = "回复「返回」回到修改列表，回复「取消」退出投诉。"
-ELLIPSIS = "…"
+ELLIPSIS = replies.ELLIPSIS
 CURRENT_ECHO_CHARS = 60
 
 WELCOME = "您好！下面几步帮您提交投诉，每次回答一个问题即可。"
@@ -48,11 +50,7 @@ CANCELLED = f"已取消本次投诉，欢迎随时再来。{RESTART_HINT}"
 
 def fit(text: str, limit: int = REPLY_LIMIT_BYTES) -> str:
     """Cut `text` (at a character boundary) so that its UTF-8 form has at most `limit` bytes."""
-    if len(text.encode("utf-8")) <= limit:
-        return text
-    room = max(limit - len(ELLIPSIS.encode("utf-8")), 0)
-    cut = text.encode("utf-8")[:room].decode("utf-8", errors="ignore")
-    return cut + ELLIPSIS
+    return replies.clip(text, limit)
 
 
 def progress(step: str, editing: bool = False) -> str:

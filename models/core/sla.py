@@ -30,7 +30,8 @@ SEVERITIES = ("general", "complex", "major")
 
 @dataclass(frozen=True)
 class SlaPolicy:
-    """Time limits; every field is a setting from ``config.toml``."""
+    """``[sla]`` in config.toml: the time limits of PRODUCT §4. The defaults here are the
+    policy's own and the only ones: the settings load this class directly."""
 
     route_minutes: int = 30
     investigate_hours: int = 2
@@ -49,7 +50,7 @@ class SlaPolicy:
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
-        object.__setattr__(self, "remind_at", tuple(self.remind_at))
+        object.__setattr__(self, "remind_at", tuple(float(f) for f in self.remind_at))
         _check_fractions(self.remind_at)
 
 

@@ -53,8 +53,11 @@ from models.core.workflow_rules import (
     repeat_flags,
 )
 from models.core.workflow_types import (
+    GOVERNMENT_CHANNEL,
     MOVE_KINDS,
     MOVE_LABELS,
+    SOURCE_CHANNELS,
+    WECHAT_CHANNEL,
     Actor,
     ClockChange,
     Move,
@@ -69,7 +72,10 @@ from models.core.workflow_types import (
 )
 
 __all__ = [
+    "GOVERNMENT_CHANNEL",
     "MOVE_KINDS",
+    "SOURCE_CHANNELS",
+    "WECHAT_CHANNEL",
     "MOVE_LABELS",
     "Actor",
     "ClockChange",

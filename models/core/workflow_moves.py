@@ -10,11 +10,11 @@ import re
 from collections.abc import Callable
 from decimal import Decimal
 
+from models.core.labels import CLOCKS, SEVERITY_LABELS
+from models.core.payload import Payload
 from models.core.workflow_rules import OPEN, repeat_flags
 from models.core.workflow_types import (
-    CLOCKS,
     MONEY_KINDS,
-    SEVERITY_LABELS,
     WECHAT_CHANNEL,
     Actor,
     ClockChange,
@@ -66,8 +66,8 @@ def _with_note(text: str, note: str, label: str = "") -> str:
     return f"{text}（{label}{note}）" if note else text
 
 
-def _payload(ticket: TicketSnapshot, **extra: object) -> dict:
-    return {"ticket_id": ticket.id, "number": ticket.number, **extra}
+def _payload(ticket: TicketSnapshot, **extra: object) -> Payload:
+    return Payload(ticket_id=ticket.id, number=ticket.number, **extra)
 
 
 def _handler_notice(ticket: TicketSnapshot, kind: str, **extra: object) -> Notice:
@@ -200,7 +200,7 @@ def _explain(ticket: TicketSnapshot, actor: Actor, move: Move, config: WorkflowC
     reason = _required_text(move, "缺少说明原因")
     changes = _changes(ticket, explanation_pending=True)
     notice = Notice("officer", "explanation", _payload(ticket, reason=reason))
-    text = f"书面说明：{reason}（报{config.general_department_name}备案）"
+    text = f"书面说明：{reason}（报{config.general_department}备案）"
     return Outcome(changes, "explain", text, (notice,))
 
 
@@ -242,7 +242,7 @@ def _request_money(
     payload = _payload(ticket, money_kind=move.money_kind, amount=amount, note=move.text.strip())
     notices = [Notice("leader", "approval_request", payload)]
     if ticket.severity is Severity.MAJOR:
-        notices.append(Notice("executive", "approval_request", dict(payload)))
+        notices.append(Notice("executive", "approval_request", payload))
     text = _with_note(f"申请{move.money_kind} {amount} 元", move.text, "说明：")
     return Outcome(changes, "request_money", text, tuple(notices))
 

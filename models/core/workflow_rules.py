@@ -7,10 +7,10 @@ live in ``models.core.workflow_moves``.
 
 from __future__ import annotations
 
+from models.core.labels import SEVERITY_LABELS
 from models.core.workflow_types import (
     GOVERNMENT_CHANNEL,
     MOVE_LABELS,
-    SEVERITY_LABELS,
     Actor,
     Role,
     Severity,
@@ -144,7 +144,7 @@ def _assign_refusal(ticket: TicketSnapshot, actor: Actor, config: WorkflowConfig
     if actor.role is not Role.DEPT_HEAD:
         return None
     if first and ticket.severity is not Severity.GENERAL:
-        return f"复杂、重大投诉须报{config.general_department_name}，由投诉负责人或分管领导转派"
+        return f"复杂、重大投诉须报{config.general_department}，由投诉负责人或分管领导转派"
     return None if owns_department(ticket, actor) else NOT_OWN_DEPARTMENT
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from models.core.payload import Payload
+
 
 class Status(StrEnum):
     """Where a ticket stands in the closed loop (闭环状态)."""
@@ -41,6 +43,17 @@ class Role(StrEnum):
     SYSTEM = "system"
 
 
+# 投诉来源: the policy's eight channels (PRODUCT §2).
+SOURCE_CHANNELS = (
+    "24小时客服热线",
+    "投诉电话",
+    "门户网站",
+    "微信公众号",
+    "意见箱/意见簿",
+    "董事长信箱",
+    "政府投诉平台",
+    "来访",
+)
 GOVERNMENT_CHANNEL = "政府投诉平台"
 WECHAT_CHANNEL = "微信公众号"
 MONEY_KINDS = ("退款", "赔款", "折让")
@@ -76,14 +89,6 @@ MOVE_LABELS = {
     "callback": "回访",
     "signoff": "签批",
 }
-
-SEVERITY_LABELS = {
-    Severity.GENERAL: "一般",
-    Severity.COMPLEX: "复杂",
-    Severity.MAJOR: "重大",
-}
-
-CLOCKS = ("route", "investigate", "resolve", "callback")
 
 
 @dataclass(frozen=True)
@@ -128,11 +133,17 @@ class TicketSnapshot:
 
 @dataclass(frozen=True)
 class WorkflowConfig:
-    """Settings from ``config.toml`` that shape the workflow (PRODUCT **(decision)** items)."""
+    """``[workflow]`` in config.toml: the PRODUCT **(decision)** items of the loop.
+
+    - ``max_rounds``: unsatisfied call-back rounds after which a leader must sign off (签批).
+    - ``repeat_window_days``: an earlier ticket closed within this many days makes a repeat.
+    - ``general_department``: 综合管理部, which routes complex and major tickets.
+    - ``max_extension_workdays``: the longest extension (延期) an officer may grant.
+    """
 
     max_rounds: int = 3
-    general_department_name: str = "综合管理部"
-    general_department_id: int | None = None
+    repeat_window_days: int = 30
+    general_department: str = "综合管理部"
     max_extension_workdays: int = 20
 
 
@@ -159,13 +170,13 @@ class Notice:
     """A notification row to write.
 
     ``recipient``: "officer" | "leader" | "executive" | "customer" | "dept_head" | "staff:<id>";
-    "dept_head" means the head of ``payload["department_id"]``. Every payload carries
+    "dept_head" means the head of ``payload.department_id``. Every payload carries
     ``ticket_id`` and ``number``.
     """
 
     recipient: str
     kind: str
-    payload: dict
+    payload: Payload
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.core.payload import Payload
 from models.notification.tables import Notification
 from models.people.tables import Staff
 from models.ticket.tables import Ticket
@@ -16,20 +17,25 @@ OUTBOX_KEY = "bihuan_outbox"
 
 
 def notify_staff(
-    session: Session, staff_id: int, kind: str, ticket: Ticket | None, payload: dict, now: datetime
+    session: Session,
+    staff_id: int,
+    kind: str,
+    ticket: Ticket | None,
+    payload: Payload,
+    now: datetime,
 ) -> Notification:
     row = Notification(
         kind=kind,
         ticket_id=ticket.id if ticket else None,
         staff_id=staff_id,
-        payload=payload,
+        payload=payload.to_json(),
         created_at=now,
     )
     return _add(session, row)
 
 
 def notify_customer(
-    session: Session, ticket: Ticket, kind: str, payload: dict, now: datetime
+    session: Session, ticket: Ticket, kind: str, payload: Payload, now: datetime
 ) -> Notification | None:
     if ticket.customer_id is None:
         return None
@@ -37,7 +43,7 @@ def notify_customer(
         kind=kind,
         ticket_id=ticket.id,
         customer_id=ticket.customer_id,
-        payload=payload,
+        payload=payload.to_json(),
         created_at=now,
     )
     return _add(session, row)
@@ -57,7 +63,7 @@ def written_in(session: Session) -> list[Notification]:
 
 
 def notify(
-    session: Session, recipient: str, kind: str, ticket: Ticket, payload: dict, now: datetime
+    session: Session, recipient: str, kind: str, ticket: Ticket, payload: Payload, now: datetime
 ) -> list[Notification]:
     """Rows for a workflow recipient: "staff:<id>", "dept_head", a role, or "customer"."""
     if recipient == "customer":
@@ -65,18 +71,19 @@ def notify(
         return [row] if row else []
     return [
         notify_staff(session, staff_id, kind, ticket, payload, now)
-        for staff_id in recipient_staff_ids(session, recipient, ticket, payload)
+        for staff_id in recipient_staff_ids(session, recipient, ticket, payload.department_id)
     ]
 
 
 def recipient_staff_ids(
-    session: Session, recipient: str, ticket: Ticket, payload: dict
+    session: Session, recipient: str, ticket: Ticket, department_id: int | None = None
 ) -> list[int]:
+    """Who a recipient means; "dept_head" is the head of `department_id`, else of the
+    handling department."""
     if recipient.startswith("staff:"):
         return [int(recipient.removeprefix("staff:"))]
     if recipient == "dept_head":
-        department_id = payload.get("department_id") or ticket.handling_department_id
-        return _staff_ids(session, "dept_head", department_id)
+        return _staff_ids(session, "dept_head", department_id or ticket.handling_department_id)
     if recipient in ROLE_RECIPIENTS:
         return _staff_ids(session, recipient)
     raise ValueError(f"unknown notification recipient {recipient!r}")

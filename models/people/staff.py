@@ -15,19 +15,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from models.people.tables import ROLES, BindingCode, Department, Staff
+from models.core.labels import STAFF_ROLES
+from models.people.tables import BindingCode, Department, Staff
 
 CODE_DIGITS = 6
 CODE_VALID_MINUTES = 10
-
-ROLE_LABELS = {
-    "handler": "承办人",
-    "dept_head": "部门负责人",
-    "officer": "投诉负责人",
-    "leader": "分管领导",
-    "executive": "总经理/董事长",
-    "clerk": "后台登记员",
-}
 
 
 class StaffError(ValueError):
@@ -68,8 +60,8 @@ def add_staff(
     name, phone = name.strip(), phone.strip()
     if not name:
         raise StaffError("姓名不能为空")
-    if role not in ROLES:
-        raise StaffError(f"未知角色：{role}（可选：{'、'.join(ROLES)}）")
+    if role not in STAFF_ROLES:
+        raise StaffError(f"未知角色：{role}（可选：{'、'.join(STAFF_ROLES)}）")
     department = session.scalar(select(Department).where(Department.name == department_name))
     if department is None:
         raise StaffError(f"未知部门：{department_name}")

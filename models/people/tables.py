@@ -9,8 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, utcnow
 
-ROLES = ("handler", "dept_head", "officer", "leader", "executive", "clerk")
-
 
 class Customer(Base):
     """A WeChat user of the official account (客户/投诉人), or a caller from another channel."""

@@ -1,11 +1,6 @@
-"""Rating commands and queries, as functions taking a session. They never commit.
-
-`rate` stores one rating and its policy consequences (第四条 工作要求 5), with thresholds from
-`[rating]` in config.toml: praise for the responsible person at `praise_at` stars and above;
-at `callback_at_or_below` and below a phone call-back task for `callback_staff` (notified as
-"rating_alert") and a criticism record; at `notice_at_or_below` and below also a draft
-company-wide notice (通报批评) for the officer. A rating without a responsible person (the
-service in general, a ticket nobody handled) gets the call-back only.
+"""Ratings in the database (五星评价): what a tap rates, storing a rating and writing what the
+pure policy (`models.core.rating_policy`) says it leads to. Functions take a session and never
+commit.
 """
 
 from __future__ import annotations
@@ -17,20 +12,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.settings import Settings
+from models.core import rating_policy
+from models.core.labels import STAR_LABELS
+from models.core.payload import Payload
+from models.core.rating_policy import RatingPolicy
 from models.notification import outbox as notifications
 from models.people.tables import Customer, Staff
 from models.rating import business
-from models.rating.tables import (
-    CHANNEL_LABELS,
-    STAR_LABELS,
-    BusinessRecord,
-    Rating,
-    RatingCallback,
-    RatingNotice,
-    RatingRecord,
-)
-from models.ticket.tables import Ticket, TicketEvent
+from models.rating.tables import BusinessRecord, Rating, RatingCallback, RatingNotice, RatingRecord
+from models.ticket import timeline
+from models.ticket.tables import Ticket
 
 RATABLE_STATUSES = ("resolved", "archived")
 GENERAL_LABEL = "我们的整体服务"
@@ -101,15 +92,14 @@ def target_of(session: Session, rating: Rating, zone: ZoneInfo) -> Target:
 
 
 def choose_for_customer(
-    session: Session, customer: Customer, now: datetime, settings: Settings
+    session: Session, customer: Customer, now: datetime, policy: RatingPolicy, zone: ZoneInfo
 ) -> Choice:
     """A star tap rates, in order: a second tap → the rating just given; the most recent
     resolved or archived ticket without a rating; the most recent unrated business record
     linked to the customer; the service in general."""
-    zone = ZoneInfo(settings.app.timezone)
-    previous = _recent_rating(session, customer.id, now, settings.rating.repeat_tap_minutes)
+    previous = _recent_rating(session, customer.id, now, policy.repeat_tap_minutes)
     if previous is not None:
-        again = None if settings.rating.once_per_ticket else target_of(session, previous, zone)
+        again = None if policy.once_per_ticket else target_of(session, previous, zone)
         return Choice(again, previous)
     ticket = _unrated_ticket(session, customer.id)
     if ticket is not None:
@@ -179,7 +169,8 @@ def rate(
     target: Target,
     stars: int,
     now: datetime,
-    settings: Settings,
+    policy: RatingPolicy,
+    zone: ZoneInfo,
     *,
     channel: str,
     customer_id: int | None = None,
@@ -192,7 +183,7 @@ def rate(
         raise ValueError(f"stars must be 1..5, got {stars}")
     _lock(session, target)
     previous = latest_rating(session, target)
-    if previous is not None and settings.rating.once_per_ticket:
+    if previous is not None and policy.once_per_ticket:
         raise AlreadyRated(previous)
     rating = Rating(
         target=target.kind,
@@ -210,15 +201,11 @@ def rate(
     session.add(rating)
     session.flush()
     if target.ticket is not None:
-        _timeline(
-            session,
-            target.ticket,
-            channel,
-            f"客户评价：{stars}星（{STAR_LABELS[stars]}）"
-            + (f"，留言：{comment}" if comment else ""),
-            now,
+        text = f"客户评价：{stars}星（{STAR_LABELS[stars]}）" + (
+            f"，留言：{comment}" if comment else ""
         )
-    apply_consequences(session, rating, target, now, settings)
+        timeline.customer_note(session, target.ticket, "rated", channel, text, now)
+    apply_consequences(session, rating, target, now, policy, zone)
     return rating
 
 
@@ -233,25 +220,27 @@ def _lock(session: Session, target: Target) -> None:
 
 
 def apply_consequences(
-    session: Session, rating: Rating, target: Target, now: datetime, settings: Settings
+    session: Session,
+    rating: Rating,
+    target: Target,
+    now: datetime,
+    policy: RatingPolicy,
+    zone: ZoneInfo,
 ) -> None:
-    config = settings.rating
-    if rating.staff_id is not None and rating.stars >= config.praise_at:
+    """Write the records, the call-back task and the notice draft the policy asks for."""
+    outcome = rating_policy.consequences(rating.stars, rating.staff_id is not None, policy)
+    if outcome.praise:
         _record(session, rating, "praise", now)
+        payload = _payload(rating, target, "客户五星好评", rating_policy.praise_note(rating.stars))
         notifications.notify_staff(
-            session,
-            rating.staff_id,
-            "rating_praise",
-            target.ticket,
-            _payload(rating, target, "客户五星好评", f"{rating.stars}星好评，特此表扬"),
-            now,
+            session, rating.staff_id, "rating_praise", target.ticket, payload, now
         )
-    if rating.stars <= config.callback_at_or_below:
-        _callback(session, rating, target, now, config.callback_staff)
-        if rating.staff_id is not None:
-            _record(session, rating, "criticism", now)
-    if rating.stars <= config.notice_at_or_below and rating.staff_id is not None:
-        _notice(session, rating, target, now, ZoneInfo(settings.app.timezone))
+    if outcome.callback:
+        _callback(session, rating, target, now, policy.callback_staff)
+    if outcome.criticism:
+        _record(session, rating, "criticism", now)
+    if outcome.notice:
+        _notice(session, rating, target, now, zone)
 
 
 def _record(session: Session, rating: Rating, kind: str, now: datetime) -> None:
@@ -281,13 +270,8 @@ def _callback(
             created_at=now,
         )
     )
-    reach = "请电话回访" if rating.phone else "客户未留电话"
-    payload = _payload(
-        rating,
-        target,
-        "低星评价电话回访",
-        f"{rating.stars}星（{STAR_LABELS[rating.stars]}），{reach}",
-    )
+    note = rating_policy.callback_note(rating.stars, bool(rating.phone))
+    payload = _payload(rating, target, "低星评价电话回访", note)
     recipient = f"staff:{member.id}" if member else "officer"
     notifications.notify(session, recipient, "rating_alert", target.ticket, payload, now)
 
@@ -296,40 +280,40 @@ def _notice(
     session: Session, rating: Rating, target: Target, now: datetime, zone: ZoneInfo
 ) -> None:
     member = session.get(Staff, rating.staff_id)
-    department = member.department.name if member.department else ""
-    day = now.astimezone(zone)
-    title = f"关于{member.name}获客户{rating.stars}星评价的通报批评（草稿）"
-    body = (
-        f"{day:%Y年%m月%d日}，客户通过{CHANNEL_LABELS.get(rating.channel, rating.channel)}"
-        f"对{target.label}给予{rating.stars}星（{STAR_LABELS[rating.stars]}）评价。"
-        f"具体业务具办人：{department}{member.name}。依据公司《投诉处理和服务满意度闭环管理"
-        "制度》第四条第5项，对其予以全公司通报批评，绩效与年终考评挂钩。"
+    draft = rating_policy.criticism_draft(
+        person=member.name,
+        department=member.department.name if member.department else "",
+        stars=rating.stars,
+        channel=rating.channel,
+        target_label=target.label,
+        day=now.astimezone(zone).date(),
+        comment=rating.comment,
     )
-    if rating.comment:
-        body += f"\n客户留言：{rating.comment}"
     session.add(
         RatingNotice(
-            rating_id=rating.id, staff_id=member.id, title=title, body=body, created_at=now
+            rating_id=rating.id,
+            staff_id=member.id,
+            title=draft.title,
+            body=draft.body,
+            created_at=now,
         )
     )
     payload = _payload(rating, target, "通报批评草稿待审核", f"{member.name} {rating.stars}星评价")
     notifications.notify(session, "officer", "rating_notice", target.ticket, payload, now)
 
 
-def _payload(rating: Rating, target: Target, stage: str, note: str) -> dict:
-    payload = {
-        "rating_id": rating.id,
-        "number": target.reference or f"PJ{rating.id}",
-        "stars": rating.stars,
-        "stage": stage,
-        "note": note,
-        "target": target.kind,
-    }
-    if target.ticket is not None:
-        payload["ticket_id"] = target.ticket.id
-    if target.record is not None and target.record.staff_name:
-        payload["handler"] = target.record.staff_name  # the business's responsible person
-    return payload
+def _payload(rating: Rating, target: Target, stage: str, note: str) -> Payload:
+    record = target.record
+    return Payload(
+        ticket_id=target.ticket.id if target.ticket is not None else None,
+        rating_id=rating.id,
+        number=target.reference or f"PJ{rating.id}",
+        stars=rating.stars,
+        stage=stage,
+        note=note,
+        target=target.kind,
+        handler=record.staff_name if record is not None else "",  # the business's person
+    )
 
 
 def add_comment(
@@ -344,12 +328,9 @@ def add_comment(
     if phone and not rating.phone:
         rating.phone = phone
     if rating.ticket_id is not None:
-        _timeline(
-            session,
-            session.get(Ticket, rating.ticket_id),
-            rating.channel,
-            f"客户评价留言：{text}",
-            now,
+        ticket = session.get(Ticket, rating.ticket_id)
+        timeline.customer_note(
+            session, ticket, "rated", rating.channel, f"客户评价留言：{text}", now
         )
     task = session.scalar(select(RatingCallback).where(RatingCallback.rating_id == rating.id))
     if task is not None:
@@ -362,44 +343,3 @@ def add_comment(
     if notice is not None:
         notice.body += f"\n客户留言：{text}"
     return rating
-
-
-def _timeline(session: Session, ticket: Ticket, channel: str, text: str, now: datetime) -> None:
-    session.add(
-        TicketEvent(
-            ticket_id=ticket.id,
-            kind="rated",
-            actor_role="customer",
-            actor_name=ticket.customer_name or "客户",
-            channel=channel,
-            text=text,
-            from_status=ticket.status,
-            to_status=ticket.status,
-            created_at=now,
-        )
-    )
-
-
-def rating_as_dict(session: Session, rating: Rating, zone: ZoneInfo) -> dict:
-    """A rating with its consequences, JSON-ready (`bihuan ticket show --json`)."""
-    records = session.scalars(
-        select(RatingRecord.kind)
-        .where(RatingRecord.rating_id == rating.id)
-        .order_by(RatingRecord.id)
-    )
-    task = session.scalar(select(RatingCallback).where(RatingCallback.rating_id == rating.id))
-    notice = session.scalar(select(RatingNotice).where(RatingNotice.rating_id == rating.id))
-    return {
-        "stars": rating.stars,
-        "label": STAR_LABELS[rating.stars],
-        "comment": rating.comment,
-        "channel": rating.channel,
-        "rated_at": rating.created_at.astimezone(zone).isoformat(),
-        "commented_at": (
-            rating.commented_at.astimezone(zone).isoformat() if rating.commented_at else None
-        ),
-        "responsible": rating.staff.name if rating.staff else None,
-        "records": list(records),
-        "callback": {"status": task.status, "staff_id": task.staff_id} if task else None,
-        "notice": {"status": notice.status, "title": notice.title} if notice else None,
-    }

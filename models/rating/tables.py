@@ -17,11 +17,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models.base import Base, UTCDateTime, utcnow
 from models.people.tables import Staff
 
-TARGET_LABELS = {"ticket": "投诉处理", "business": "燃气业务", "general": "整体服务"}
-STAR_LABELS = {5: "非常满意", 4: "满意", 3: "一般", 2: "不满意", 1: "很不满意"}
-RECORD_LABELS = {"praise": "表扬", "criticism": "批评"}
-CHANNEL_LABELS = {"wechat": "微信公众号", "web": "门户网站"}
-
 
 class BusinessRecord(Base):
     """One completed business (报装、安装、点火、维修…) with the staff member responsible."""

@@ -16,16 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
+from models.core.deadline_policy import BREACH, ESCALATE, DeadlinePolicy, Stage
+from models.core.labels import CLOCK_LABELS
+from models.core.payload import Payload
 from models.notification import outbox as notifications
-from models.ticket.clocks import BREACH, ESCALATE, DeadlinePolicy, Stage
 from models.ticket.tables import Deadline, DeadlineAlert, SlaBreach, Ticket
 
-CLOCK_LABELS = {
-    "route": "转交综合管理部",
-    "investigate": "调查",
-    "resolve": "办结",
-    "callback": "回访",
-}
 OFFICER_CLOCKS = ("route", "callback")
 
 
@@ -95,7 +91,7 @@ def _emit(
 
 
 def _breach(
-    session: Session, ticket: Ticket, deadline: Deadline, payload: dict, now: datetime
+    session: Session, ticket: Ticket, deadline: Deadline, payload: Payload, now: datetime
 ) -> None:
     responsible = responsible_staff(session, ticket, deadline.clock)
     for staff_id in responsible:
@@ -113,9 +109,9 @@ def _breach(
         notifications.notify(session, "officer", "callback_due", ticket, payload, now)
         return
     recipients = set(responsible)
-    recipients.update(notifications.recipient_staff_ids(session, "officer", ticket, payload))
+    recipients.update(notifications.recipient_staff_ids(session, "officer", ticket))
     if ticket.handling_department_id is not None:
-        recipients.update(notifications.recipient_staff_ids(session, "dept_head", ticket, payload))
+        recipients.update(notifications.recipient_staff_ids(session, "dept_head", ticket))
     for staff_id in sorted(recipients):
         notifications.notify_staff(session, staff_id, "breach", ticket, payload, now)
 
@@ -124,15 +120,15 @@ def responsible_staff(session: Session, ticket: Ticket, clock: str) -> list[int]
     """Who answers for a clock: the officers for routing and call-back; else the handler, or
     the handling department's head while no handler is named."""
     if clock in OFFICER_CLOCKS:
-        return notifications.recipient_staff_ids(session, "officer", ticket, {})
+        return notifications.recipient_staff_ids(session, "officer", ticket)
     if ticket.handler_id is not None:
         return [ticket.handler_id]
     if ticket.handling_department_id is not None:
-        return notifications.recipient_staff_ids(session, "dept_head", ticket, {})
-    return notifications.recipient_staff_ids(session, "officer", ticket, {})
+        return notifications.recipient_staff_ids(session, "dept_head", ticket)
+    return notifications.recipient_staff_ids(session, "officer", ticket)
 
 
-def _payload(ticket: Ticket, deadline: Deadline, stage: Stage, policy: DeadlinePolicy) -> dict:
+def _payload(ticket: Ticket, deadline: Deadline, stage: Stage, policy: DeadlinePolicy) -> Payload:
     zone = ZoneInfo(policy.timezone)
     label = CLOCK_LABELS.get(deadline.clock, deadline.clock)
     if stage.name == ESCALATE:
@@ -141,11 +137,11 @@ def _payload(ticket: Ticket, deadline: Deadline, stage: Stage, policy: DeadlineP
         text = f"{label}已超期"
     else:
         text = f"{label}即将到期"
-    return {
-        "ticket_id": ticket.id,
-        "number": ticket.number,
-        "clock": deadline.clock,
-        "stage": text,
-        "deadline": deadline.due_at.astimezone(zone).isoformat(),
-        "provisional": deadline.provisional,
-    }
+    return Payload(
+        ticket_id=ticket.id,
+        number=ticket.number,
+        clock=deadline.clock,
+        stage=text,
+        deadline=deadline.due_at.astimezone(zone).isoformat(),
+        provisional=deadline.provisional,
+    )

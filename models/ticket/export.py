@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.settings import Settings
-from models.ticket.tables import SEVERITY_LABELS, STATUS_LABELS, Ticket
+from sqlalchemy.orm import object_session
+
+from models.core.labels import SEVERITY_LABELS, STATUS_LABELS
+from models.rating.export import rating_as_dict
+from models.rating.service import latest_rating, ticket_target
+from models.ticket.tables import Ticket
 
 
-def ticket_as_dict(ticket: Ticket, settings: Settings) -> dict:
-    zone = ZoneInfo(settings.app.timezone)
+def ticket_as_dict(ticket: Ticket, zone: ZoneInfo) -> dict:
     return {
         "number": ticket.number,
         "status": ticket.status,
@@ -58,10 +61,6 @@ def ticket_as_dict(ticket: Ticket, settings: Settings) -> dict:
 
 def _rating(ticket: Ticket, zone: ZoneInfo) -> dict | None:
     """The ticket's latest rating and comment, or None when it has not been rated."""
-    from sqlalchemy.orm import object_session
-
-    from models.rating.service import latest_rating, rating_as_dict, ticket_target
-
     session = object_session(ticket)
     rating = latest_rating(session, ticket_target(ticket)) if session is not None else None
     return rating_as_dict(session, rating, zone) if rating is not None else None

@@ -9,20 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from models.core.workflow import WECHAT_CHANNEL, Actor, Role
 from models.people.tables import Customer, Department
-from models.ticket.tables import Ticket, TicketEvent, TicketSequence
+from models.ticket import timeline
+from models.ticket.tables import Ticket, TicketSequence
 
-WECHAT_CHANNEL = "微信公众号"
-SOURCE_CHANNELS = (
-    "24小时客服热线",
-    "投诉电话",
-    "门户网站",
-    "微信公众号",
-    "意见箱/意见簿",
-    "董事长信箱",
-    "政府投诉平台",
-    "来访",
-)
 MATTER_CHARS = 30
 NO_TEXT = "（客户未提供文字说明，见附件）"
 
@@ -105,18 +96,9 @@ def create_wechat_ticket(
     )
     session.add(ticket)
     session.flush()
-    session.add(
-        TicketEvent(
-            ticket_id=ticket.id,
-            kind="received",
-            actor_role="customer",
-            actor_name=draft.name,
-            channel="wechat",
-            to_status="received",
-            text=f"客户通过{WECHAT_CHANNEL}提交投诉（{draft.appeal_type}）",
-            created_at=now,
-        )
-    )
+    customer_actor = Actor(role=Role.CUSTOMER, name=draft.name, channel="wechat")
+    text = f"客户通过{WECHAT_CHANNEL}提交投诉（{draft.appeal_type}）"
+    timeline.record(session, ticket, "received", customer_actor, text, now)
     return ticket
 
 

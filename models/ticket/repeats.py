@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
+from models.core.payload import Payload
 from models.core.workflow import repeat_flags
 from models.notification import outbox as notifications
 from models.ticket.tables import Deadline, Ticket
@@ -31,7 +32,7 @@ def link_repeat(session: Session, ticket: Ticket, now: datetime, window_days: in
     ticket.repeat_flag, ticket.accountability_flag = repeat, accountability
     ticket.repeat_of_id = earlier[0].id if repeat else None
     if accountability:
-        payload = {"ticket_id": ticket.id, "number": ticket.number, "repeat_of": earlier[0].number}
+        payload = Payload(ticket_id=ticket.id, number=ticket.number, repeat_of=earlier[0].number)
         notifications.notify(session, "officer", "accountability", ticket, payload, now)
 
 

@@ -6,14 +6,15 @@ exactly one timeline event, the notification rows and the SLA clocks. It never c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot.settings import Settings
+from models.core.deadline_policy import DeadlinePolicy
+from models.core.policy import DomainPolicy
 from models.core.workflow import (
     Actor,
     Move,
@@ -23,41 +24,17 @@ from models.core.workflow import (
     Severity,
     Status,
     TicketSnapshot,
-    WorkflowConfig,
     decide,
 )
 from models.notification import outbox as notifications
 from models.people.tables import Staff
 from models.ticket import clocks as deadlines
-from models.ticket.clocks import DeadlinePolicy
-from models.ticket.tables import Ticket, TicketEvent
+from models.ticket import timeline
+from models.ticket.tables import Ticket
 
 CALLBACK_DONE = ("archived", "reopened")
 
-__all__ = ["DomainPolicy", "MoveRefused", "actor_for_staff", "perform", "snapshot"]
-
-
-@dataclass(frozen=True)
-class DomainPolicy:
-    """Everything the workflow needs from settings; built once per process."""
-
-    workflow: WorkflowConfig
-    deadlines: DeadlinePolicy
-
-    @classmethod
-    def from_settings(
-        cls,
-        settings: Settings,
-        general_department_id: int | None = None,
-        deadlines: DeadlinePolicy | None = None,
-    ):
-        workflow = WorkflowConfig(
-            max_rounds=settings.workflow.max_rounds,
-            general_department_name=settings.workflow.general_department,
-            general_department_id=general_department_id,
-            max_extension_workdays=settings.workflow.max_extension_workdays,
-        )
-        return cls(workflow=workflow, deadlines=deadlines or DeadlinePolicy.from_settings(settings))
+__all__ = ["MoveRefused", "actor_for_staff", "perform", "snapshot"]
 
 
 def snapshot(ticket: Ticket) -> TicketSnapshot:
@@ -103,19 +80,8 @@ def perform(
     if outcome.event_kind in CALLBACK_DONE:
         ticket.phone_callback = False
     ticket.updated_at = now
-    session.add(
-        TicketEvent(
-            ticket_id=ticket.id,
-            kind=outcome.event_kind,
-            actor_role=str(actor.role),
-            actor_name=actor.name,
-            actor_staff_id=actor.staff_id,
-            channel=actor.channel,
-            text=outcome.event_text,
-            from_status=from_status,
-            to_status=ticket.status,
-            created_at=now,
-        )
+    timeline.record(
+        session, ticket, outcome.event_kind, actor, outcome.event_text, now, from_status=from_status
     )
     for change in outcome.clocks:
         _apply_clock(session, ticket, change, now, policy.deadlines)
@@ -136,10 +102,8 @@ def _apply_changes(ticket: Ticket, changes: dict, now: datetime, policy: DomainP
         ticket.responsible_person = ticket.handler.name if ticket.handler else ""
 
 
-def _zone(policy: DomainPolicy):
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(policy.deadlines.timezone)
+def _zone(policy: DomainPolicy) -> ZoneInfo:
+    return ZoneInfo(policy.timezone)
 
 
 def _apply_clock(

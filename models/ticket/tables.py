@@ -23,15 +23,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models.base import Base, UTCDateTime, utcnow
 from models.people.tables import Department, Staff
 
-STATUS_LABELS = {
-    "received": "已受理",
-    "assigned": "已派单",
-    "processing": "处理中",
-    "resolved": "已办结",
-    "archived": "已归档",
-    "invalid": "无效投诉",
-}
-SEVERITY_LABELS = {"general": "一般", "complex": "复杂", "major": "重大"}
 OPEN_STATUSES = ("received", "assigned", "processing", "resolved")
 
 

@@ -13,7 +13,7 @@ from bot.settings import DEFAULT_CONFIG, SettingsError, load_settings
 def test_defaults_load_from_config_toml_with_embedded_database():
     settings = load_settings(environ={})
     assert settings.conversation.idle_minutes == 30
-    assert settings.sla.remind_at == [0.5, 0.8]
+    assert settings.sla.remind_at == (0.5, 0.8)
     assert settings.database_url.startswith("sqlite:///")
     assert settings.embedded_redis
 
@@ -30,7 +30,7 @@ def test_environment_overrides_any_key_with_its_type():
     )
     assert settings.database_url == "postgresql+psycopg://u@h/db"
     assert settings.conversation.idle_minutes == 45
-    assert settings.sla.remind_at == [0.25, 0.75]
+    assert settings.sla.remind_at == (0.25, 0.75)
     assert settings.database.echo is True
     assert settings.wechat.token == "secret-from-env"
 

@@ -275,12 +275,12 @@ def test_clip_reply_never_exceeds_2048_bytes_and_keeps_characters_whole():
 def test_failing_handler_is_logged_kept_for_replay_and_answered_busy(
     wechat, runtime, monkeypatch, caplog
 ):
-    import handlers.customer as customer
+    import models.ticket.intake as intake
 
     def boom(*_args, **_kwargs):
         raise RuntimeError("database exploded")
 
-    monkeypatch.setattr(customer, "_list_tickets", boom)
+    monkeypatch.setattr(intake, "recent_for_customer", boom)
     reply = wechat.text("o_fail", "查询", msg_id=999001)
     assert reply == "系统繁忙，请稍后再试。"
     assert "database exploded" in caplog.text and "999001" in caplog.text

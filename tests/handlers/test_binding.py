@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.db import transaction
+from bot.stores import BindingFailures
 from handlers import customer_texts
-from handlers.binding import FAILURES_KEY
 from models.people.staff import issue_code, staff_by_name
 from models.people.tables import Staff
 
@@ -56,7 +56,7 @@ def test_bind_without_a_proper_code_gets_the_usage(wechat, runtime, demo):
     for text in ("绑定", "绑定 12345", "绑定 abcdef"):
         reply = wechat.text("o_someone", text)
         assert "绑定 六位绑定码" in reply, text
-    assert runtime.redis.get(FAILURES_KEY.format(openid="o_someone")) is None
+    assert runtime.redis.get(BindingFailures.KEY.format(openid="o_someone")) is None
 
 
 def test_a_used_code_is_refused(wechat, runtime, demo):
@@ -80,7 +80,7 @@ def test_five_wrong_codes_lock_the_openid_for_an_hour(wechat, runtime, demo):
     assert "暂停绑定" in replies[4]
     locked = wechat.text("o_guesser", f"绑定 {code}")
     assert "暂停绑定" in locked and openid_of(runtime, "王芳") is None
-    key = FAILURES_KEY.format(openid="o_guesser")
+    key = BindingFailures.KEY.format(openid="o_guesser")
     assert 3590 <= runtime.redis.ttl(key) <= 3600
     zone = ZoneInfo(runtime.settings.app.timezone)
     expected = {
@@ -104,7 +104,7 @@ def test_a_success_clears_earlier_failures(wechat, runtime, demo):
     for wrong in other_codes(code, 3):
         wechat.text("o_wang", f"绑定 {wrong}")
     wechat.text("o_wang", f"绑定 {code}")
-    assert runtime.redis.get(FAILURES_KEY.format(openid="o_wang")) is None
+    assert runtime.redis.get(BindingFailures.KEY.format(openid="o_wang")) is None
 
 
 def test_an_openid_binds_one_staff_member_only(wechat, runtime, demo):

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.app import create_app
 from bot.db import transaction
 from bot.runtime import build_runtime
-from handlers.rating import KEY as COMMENT_KEY
+from bot.stores import CommentSteps
 from models.notification.tables import Notification
 from models.people.tables import Customer, Staff
 from models.rating.tables import BusinessRecord, Rating, RatingCallback, RatingNotice, RatingRecord
@@ -109,7 +109,7 @@ def test_a_tap_rates_the_resolved_ticket_and_a_comment_follows(wechat, runtime, 
             e.text for e in session.scalars(select(TicketEvent).where(TicketEvent.kind == "rated"))
         ]
     assert any("4星" in text for text in texts) and any("态度很好" in text for text in texts)
-    assert runtime.redis.get(COMMENT_KEY.format(openid=CUSTOMER)) is None
+    assert runtime.redis.get(CommentSteps.KEY.format(openid=CUSTOMER)) is None
 
 
 def test_the_most_recent_unrated_ticket_first_then_the_older_one(wechat, runtime, staff):
@@ -228,7 +228,7 @@ def test_zero_skips_the_comment(wechat, runtime, staff):
 
 def test_the_comment_step_expires(wechat, runtime, staff):
     wechat.click(CUSTOMER, "RATE_4")
-    key = COMMENT_KEY.format(openid=CUSTOMER)
+    key = CommentSteps.KEY.format(openid=CUSTOMER)
     state = json.loads(runtime.redis.get(key))
     minutes = runtime.settings.rating.comment_minutes
     state["updated_at"] = (datetime.now(UTC) - timedelta(minutes=minutes + 1)).isoformat()

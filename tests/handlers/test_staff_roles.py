@@ -14,8 +14,6 @@ from sqlalchemy import func, select
 
 from bot.db import transaction
 from handlers import staff as staff_handlers
-from handlers.context import Context
-from handlers.policy import domain_policy
 from models.core.workflow_rules import MOVE_ROLES
 from models.core.workflow_types import Role
 from models.notification.tables import Notification
@@ -226,20 +224,6 @@ def test_dept_head_assigns_only_within_own_department(wechat, runtime, staff):
     number = make_ticket(runtime, handler=None)
     reply = wechat.text(staff["dept_head"], f"派单 {number} 市场发展部 陈静")
     assert "无权操作" in reply and event_count(runtime, number) == 0
-
-
-def test_domain_policy_is_built_once_per_runtime(runtime, demo):
-    with runtime.sessions() as session:
-        ctx = Context(
-            session=session,
-            settings=runtime.settings,
-            now=datetime.now(UTC),
-            conversations=runtime.conversations,
-            services=runtime,
-        )
-        first, second = domain_policy(ctx), domain_policy(ctx)
-        general = session.scalar(select(Department.id).where(Department.name == "综合管理部"))
-    assert first is second and first.workflow.general_department_id == general
 
 
 def test_a_phone_number_echoed_back_in_a_refusal_is_masked(wechat, runtime, staff):

@@ -10,8 +10,8 @@ from bot.db import transaction
 from jobs.queue import enqueue_written, make_queue
 from models.core.workflow import Move
 from models.demo import seed_demo
-from models.people.tables import Department, Staff
-from models.ticket.service import DomainPolicy, actor_for_staff, perform
+from models.people.tables import Staff
+from models.ticket.service import actor_for_staff, perform
 from models.ticket.tables import Ticket
 from tests.handlers.test_customer_flow import file_complaint
 
@@ -22,7 +22,7 @@ HANDLER = "o_loop_handler"
 
 def seed_bound_staff(runtime) -> None:
     with transaction(runtime.sessions) as session:
-        seed_demo(session, runtime.settings)
+        seed_demo(session, runtime.settings.workflow.general_department)
         session.query(Staff).filter_by(name="周敏").one().openid = OFFICER
         session.query(Staff).filter_by(name="王芳").one().openid = HANDLER
 
@@ -45,12 +45,11 @@ def move(
     with transaction(runtime.sessions) as session:
         ticket = session.query(Ticket).filter_by(number=number).one()
         staff = session.query(Staff).filter_by(name=staff_name).one()
-        general = session.query(Department).filter_by(is_general=True).one()
         if kind == "assign" and "department_id" not in fields:
             handler = session.query(Staff).filter_by(name=fields.pop("handler_name")).one()
             fields.update(department_id=handler.department_id, handler_id=handler.id)
-        policy = DomainPolicy.from_settings(runtime.settings, general.id)
-        perform(session, ticket, actor_for_staff(staff), Move(kind=kind, **fields), now, policy)
+        move = Move(kind=kind, **fields)
+        perform(session, ticket, actor_for_staff(staff), move, now, runtime.policy)
     enqueue_written(runtime, session)
 
 

@@ -10,7 +10,7 @@ from models.schema import metadata
 
 
 def test_there_is_exactly_one_head(settings):
-    assert len(heads(settings)) == 1
+    assert len(heads()) == 1
 
 
 def test_models_and_migrations_agree(runtime):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -12,6 +13,7 @@ from sqlalchemy import select
 
 import bot.cli as cli_module
 from bot.db import transaction
+from bot.policies import rating_policy
 from bot.settings import SettingsError
 from models.notification.tables import Notification
 from models.people.tables import Staff
@@ -20,6 +22,7 @@ from models.rating.tables import Rating, RatingCallback, RatingNotice, RatingRec
 from models.ticket.tables import Ticket
 from tests.factories import add_ticket
 
+ZONE = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 
 
@@ -36,6 +39,10 @@ def consequences(session) -> dict:
         "notices": len(session.scalars(select(RatingNotice)).all()),
         "kinds": sorted(session.scalars(select(Notification.kind))),
     }
+
+
+def rate(session, target, stars, settings, **kwargs):
+    return ratings.rate(session, target, stars, NOW, rating_policy(settings), ZONE, **kwargs)
 
 
 @pytest.mark.parametrize(
@@ -78,7 +85,13 @@ def test_thresholds_come_from_the_settings(runtime, demo, thresholds, stars, exp
     settings = runtime.settings.override(rating=thresholds) if thresholds else runtime.settings
     with transaction(runtime.sessions) as session:
         ticket = make_ticket(session)
-        ratings.rate(session, ratings.ticket_target(ticket), stars, NOW, settings, channel="web")
+        rate(
+            session,
+            ratings.ticket_target(ticket),
+            stars,
+            settings,
+            channel="web",
+        )
     with runtime.sessions() as session:
         assert consequences(session) == expected
 
@@ -86,8 +99,12 @@ def test_thresholds_come_from_the_settings(runtime, demo, thresholds, stars, exp
 def test_an_unknown_call_back_staff_falls_back_to_the_officers(runtime, demo):
     settings = runtime.settings.override(rating={"callback_staff": "不存在的人"})
     with transaction(runtime.sessions) as session:
-        ratings.rate(
-            session, ratings.general_target("13800138000"), 1, NOW, settings, channel="web"
+        rate(
+            session,
+            ratings.general_target("13800138000"),
+            1,
+            settings,
+            channel="web",
         )
     with runtime.sessions() as session:
         (alert,) = session.scalars(select(Notification)).all()
@@ -100,19 +117,25 @@ def test_an_unknown_call_back_staff_falls_back_to_the_officers(runtime, demo):
 def test_a_ticket_is_rated_once_unless_configured(runtime, demo):
     with transaction(runtime.sessions) as session:
         target = ratings.ticket_target(make_ticket(session))
-        ratings.rate(session, target, 4, NOW, runtime.settings, channel="web")
+        rate(session, target, 4, runtime.settings, channel="web")
         with pytest.raises(ratings.AlreadyRated) as refused:
-            ratings.rate(session, target, 1, NOW, runtime.settings, channel="web")
+            rate(session, target, 1, runtime.settings, channel="web")
         assert refused.value.rating.stars == 4
         again = runtime.settings.override(rating={"once_per_ticket": False})
-        ratings.rate(session, target, 2, NOW, again, channel="web")
+        rate(session, target, 2, again, channel="web")
     with runtime.sessions() as session:
         assert session.scalars(select(Rating.stars).order_by(Rating.id)).all() == [4, 2]
 
 
 def test_stars_outside_one_to_five_are_refused(runtime, demo):
     with transaction(runtime.sessions) as session, pytest.raises(ValueError):
-        ratings.rate(session, ratings.general_target(), 6, NOW, runtime.settings, channel="web")
+        rate(
+            session,
+            ratings.general_target(),
+            6,
+            runtime.settings,
+            channel="web",
+        )
 
 
 @pytest.mark.parametrize(
@@ -144,8 +167,12 @@ def test_ticket_show_json_carries_the_rating_and_comment(runtime, demo):
     assert json.loads(unrated.output)["rating"] is None
     with transaction(runtime.sessions) as session:
         ticket = session.scalar(select(Ticket).where(Ticket.number == number))
-        rating = ratings.rate(
-            session, ratings.ticket_target(ticket), 2, NOW, runtime.settings, channel="wechat"
+        rating = rate(
+            session,
+            ratings.ticket_target(ticket),
+            2,
+            runtime.settings,
+            channel="wechat",
         )
         ratings.add_comment(session, rating.id, "等太久了", NOW)
     result = CliRunner().invoke(cli_module.cli, ["ticket", "show", number, "--json"], obj=obj)

@@ -2,11 +2,8 @@
 
 import json
 import re
-import subprocess
-import sys
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
@@ -656,18 +653,3 @@ def test_draft_round_trips_through_json():
 
 
 # --- purity ----------------------------------------------------------------------------------
-
-
-def test_importing_the_conversation_pulls_in_no_framework():
-    code = (
-        "import sys, models.core.conversation, models.core.conversation_texts\n"
-        "banned = {'flask', 'redis', 'sqlalchemy', 'wechatpy', 'rq'}\n"
-        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in banned)\n"
-        "print(','.join(loaded))\n"
-        "sys.exit(1 if loaded else 0)\n"
-    )
-    root = Path(__file__).resolve().parents[3]
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stdout + done.stderr

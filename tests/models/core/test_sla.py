@@ -1,5 +1,3 @@
-import subprocess
-import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -215,20 +213,3 @@ def test_policy_refuses_non_positive_limits() -> None:
 
 
 # --- purity ---------------------------------------------------------------------------------
-
-
-def test_importing_the_pure_modules_loads_no_framework() -> None:
-    code = (
-        "import sys, models.core.workcalendar, models.core.sla\n"
-        "bad = sorted(m for m in sys.modules\n"
-        "    if m.split('.')[0] in {'flask', 'redis', 'sqlalchemy', 'wechatpy', 'rq'})\n"
-        "print(','.join(bad))\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert result.stdout.strip() == ""

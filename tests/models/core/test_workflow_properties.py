@@ -153,7 +153,7 @@ def check_transition(
     assert CHINESE.search(outcome.event_text)
     for notice in outcome.notices:
         assert RECIPIENT.fullmatch(notice.recipient) and notice.kind in NOTICE_KINDS
-        assert notice.payload["ticket_id"] == before.id
+        assert notice.payload.ticket_id == before.id
     for clock in outcome.clocks:
         assert clock.action in CLOCK_ACTIONS and clock.clock in CLOCK_NAMES
     if after.status is Status.INVALID:
