@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rq import SimpleWorker  # noqa: E402
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import select, text  # noqa: E402, select
 
 from bot.db import transaction  # noqa: E402
 from bot.dev.fake_wechat import FakeWeChat, FakeWeChatServer  # noqa: E402
@@ -73,13 +73,13 @@ def prepare(runtime) -> None:
     runtime.redis.flushdb()
     with transaction(runtime.sessions) as session:
         seed_demo(session, runtime.settings.workflow.general_department)
-        session.query(Staff).filter_by(name="王芳").one().openid = "o_bench_handler"
+        session.scalars(select(Staff).filter_by(name="王芳")).one().openid = "o_bench_handler"
 
 
 def pending_rows(runtime, count: int) -> list[int]:
     now = datetime.now(UTC)
     with transaction(runtime.sessions) as session:
-        staff = session.query(Staff).filter_by(name="王芳").one()
+        staff = session.scalars(select(Staff).filter_by(name="王芳")).one()
         rows = [
             Notification(
                 kind="urge",

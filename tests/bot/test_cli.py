@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 from click.testing import CliRunner
+from sqlalchemy import select
 
 import bot.cli as cli_module
 from models.people.tables import Department, Staff
-from tests.handlers.test_customer_flow import file_complaint
+from tests.factories import file_complaint
 
 
 def invoke(runtime, *args):
@@ -23,9 +24,9 @@ def test_demo_is_idempotent(runtime):
     assert first.exit_code == 0 and second.exit_code == 0
     assert "(0 new rows)" in second.output
     with runtime.sessions() as session:
-        names = {d.name for d in session.query(Department)}
+        names = {d.name for d in session.scalars(select(Department))}
         assert "综合管理部" in names and len(names) >= 4
-        assert {s.role for s in session.query(Staff)} >= {
+        assert {s.role for s in session.scalars(select(Staff))} >= {
             "officer",
             "leader",
             "handler",

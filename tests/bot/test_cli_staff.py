@@ -7,18 +7,11 @@ import re
 import unicodedata
 from datetime import UTC, datetime, timedelta
 
-from click.testing import CliRunner
 from sqlalchemy import select
 
-import bot.cli as cli_module
 from bot.cli_staff import format_table
 from models.people.tables import BindingCode, Staff
-
-
-def invoke(runtime, *args):
-    obj = cli_module.Obj()
-    obj._settings, obj._runtime = runtime.settings, runtime
-    return CliRunner().invoke(cli_module.cli, list(args), obj=obj, catch_exceptions=False)
+from tests.factories import invoke
 
 
 def test_add_then_list_shows_the_member_with_a_masked_phone(runtime, demo):

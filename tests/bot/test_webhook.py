@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
 
 from bot import wechat
 from bot.app import create_app
@@ -234,7 +235,14 @@ def test_three_identical_pushes_have_one_effect_and_the_same_reply(wechat, runti
     replies = [wechat.text("o_dup", "1", msg_id=777001) for _ in range(3)]
     assert replies[0] and replies[0] == replies[1] == replies[2]
     with runtime.sessions() as session:
-        assert session.query(InboundMessage).filter_by(dedupe_key="msg:777001").count() == 1
+        assert (
+            session.scalar(
+                select(func.count()).select_from(
+                    select(InboundMessage).filter_by(dedupe_key="msg:777001").subquery()
+                )
+            )
+            == 1
+        )
     state = runtime.conversations.get("o_dup")
     assert state.step == "content"  # advanced once, not three times
 
@@ -259,7 +267,14 @@ def test_duplicate_events_are_deduplicated_by_sender_and_time(wechat, runtime):
     replies = [wechat.reply_text(wechat.post_xml(xml)) for _ in range(3)]
     assert replies[0] == replies[1] == replies[2]
     with runtime.sessions() as session:
-        assert session.query(InboundMessage).filter_by(openid="o_evdup").count() == 1
+        assert (
+            session.scalar(
+                select(func.count()).select_from(
+                    select(InboundMessage).filter_by(openid="o_evdup").subquery()
+                )
+            )
+            == 1
+        )
 
 
 # --- limits and failures ---------------------------------------------------------------------
@@ -285,7 +300,7 @@ def test_failing_handler_is_logged_kept_for_replay_and_answered_busy(
     assert reply == "系统繁忙，请稍后再试。"
     assert "database exploded" in caplog.text and "999001" in caplog.text
     with runtime.sessions() as session:
-        row = session.query(InboundMessage).filter_by(dedupe_key="msg:999001").one()
+        row = session.scalars(select(InboundMessage).filter_by(dedupe_key="msg:999001")).one()
         assert row.status == "failed" and "RuntimeError" in row.error and "查询" in row.raw_xml
 
     monkeypatch.undo()
@@ -293,7 +308,7 @@ def test_failing_handler_is_logged_kept_for_replay_and_answered_busy(
 
     assert replay_failed(runtime) == (1, 0)
     with runtime.sessions() as session:
-        row = session.query(InboundMessage).filter_by(dedupe_key="msg:999001").one()
+        row = session.scalars(select(InboundMessage).filter_by(dedupe_key="msg:999001")).one()
         assert row.status == "done" and "投诉" in row.reply
 
 

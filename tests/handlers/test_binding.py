@@ -137,7 +137,7 @@ def test_a_customer_typing_unbind_gets_the_usual_answer(wechat, runtime, demo):
 
 
 def test_a_code_from_the_cli_binds(wechat, runtime, demo):
-    from tests.bot.test_cli_staff import invoke
+    from tests.factories import invoke
 
     result = invoke(runtime, "staff", "code", "王芳")
     code = re.search(r"绑定 (\d{6})", result.output).group(1)

@@ -18,8 +18,7 @@ from models.notification.tables import Notification
 from models.people.tables import Staff
 from models.ticket.queries import period_bounds
 from models.ticket.tables import Deadline, Ticket, TicketEvent
-from tests.handlers.test_customer_flow import file_complaint
-from tests.handlers.test_staff_roles import bind_staff, make_ticket
+from tests.factories import bind_staff, file_complaint, make_ticket
 
 CUSTOMER = "o_loop_customer"
 ZONE = ZoneInfo("Asia/Shanghai")

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import func, select
+
 from bot.inbox import Inbox
 from models.people.tables import Customer
 from models.ticket.tables import Ticket, TicketEvent
-
-OPENID = "o_customer_1"
-
-
-def file_complaint(wechat, openid=OPENID, phone="13800138000"):
-    replies = [wechat.click(openid, "COMPLAINT_NEW")]
-    for answer in ("5", "家里燃气表漏气，有明显气味", "幸福路1号3栋201", "张三", phone, "1"):
-        replies.append(wechat.text(openid, answer))
-    return replies
+from tests.factories import OPENID, file_complaint
 
 
 def test_subscribe_complain_confirm_and_query(wechat, runtime, demo):
@@ -26,14 +20,14 @@ def test_subscribe_complain_confirm_and_query(wechat, runtime, demo):
     assert "张三" in replies[-2] and "13800138000" in replies[-2]  # the summary
     confirmation = replies[-1]
     with runtime.sessions() as session:
-        ticket = session.query(Ticket).one()
+        ticket = session.scalars(select(Ticket)).one()
         assert ticket.number in confirmation
         assert ticket.appeal_type == "维修" and ticket.source_channel == "微信公众号"
         assert ticket.customer_name == "张三" and ticket.phone == "13800138000"
         assert ticket.address == "幸福路1号3栋201" and "漏气" in ticket.content
         assert ticket.status == "received"
         assert ticket.receiving_department.name == "综合管理部"
-        events = session.query(TicketEvent).filter_by(ticket_id=ticket.id).all()
+        events = session.scalars(select(TicketEvent).filter_by(ticket_id=ticket.id)).all()
         assert [e.kind for e in events] == ["received"]
         number = ticket.number
     assert runtime.conversations.get(OPENID) is None
@@ -48,7 +42,7 @@ def test_ticket_number_is_ts_date_and_daily_sequence(wechat, runtime):
     file_complaint(wechat, "o_a")
     file_complaint(wechat, "o_b")
     with runtime.sessions() as session:
-        numbers = sorted(t.number for t in session.query(Ticket))
+        numbers = sorted(t.number for t in session.scalars(select(Ticket)))
     today = datetime.now(UTC).astimezone().strftime("%Y%m%d")
     assert numbers[0].startswith("TS") and len(numbers[0]) == 14
     assert [n[-4:] for n in numbers] == ["0001", "0002"]
@@ -58,7 +52,7 @@ def test_ticket_number_is_ts_date_and_daily_sequence(wechat, runtime):
 def test_another_customers_ticket_answers_as_if_it_did_not_exist(wechat, runtime):
     file_complaint(wechat, "o_owner")
     with runtime.sessions() as session:
-        number = session.query(Ticket).one().number
+        number = session.scalars(select(Ticket)).one().number
     stranger = wechat.text("o_stranger", f"查询 {number}")
     missing = wechat.text("o_stranger", "查询 TS209901010001")
     assert stranger == missing.replace("TS209901010001", number)
@@ -74,7 +68,7 @@ def test_confirming_twice_creates_one_ticket(wechat, runtime):
     runtime.conversations.save("o_twice", state)  # as if clearing the draft had failed
     again = wechat.text("o_twice", "1")
     with runtime.sessions() as session:
-        tickets = session.query(Ticket).all()
+        tickets = session.scalars(select(Ticket)).all()
     assert len(tickets) == 1 and tickets[0].number in again
 
 
@@ -82,10 +76,10 @@ def test_unsubscribe_marks_inactive_and_resubscribe_reactivates(wechat, runtime)
     wechat.event("o_sub", "subscribe")
     assert wechat.event("o_sub", "unsubscribe") == ""
     with runtime.sessions() as session:
-        assert session.query(Customer).filter_by(openid="o_sub").one().subscribed is False
+        assert session.scalars(select(Customer).filter_by(openid="o_sub")).one().subscribed is False
     wechat.event("o_sub", "subscribe")
     with runtime.sessions() as session:
-        assert session.query(Customer).filter_by(openid="o_sub").one().subscribed is True
+        assert session.scalars(select(Customer).filter_by(openid="o_sub")).one().subscribed is True
 
 
 def test_hotline_lists_the_policy_numbers_from_config(wechat, settings):
@@ -117,7 +111,7 @@ def test_cancel_leaves_no_ticket(wechat, runtime):
     wechat.text("o_cancel", "2")
     assert "取消" in wechat.text("o_cancel", "取消")
     with runtime.sessions() as session:
-        assert session.query(Ticket).count() == 0
+        assert session.scalar(select(func.count()).select_from(select(Ticket).subquery())) == 0
 
 
 def test_picture_and_location_complaint(wechat, runtime):
@@ -130,7 +124,7 @@ def test_picture_and_location_complaint(wechat, runtime):
     wechat.text("o_pic", "13800138000")
     wechat.text("o_pic", "确认")
     with runtime.sessions() as session:
-        ticket = session.query(Ticket).one()
+        ticket = session.scalars(select(Ticket)).one()
     assert ticket.content == "灶具打不着火"
     assert ticket.address == "阜阳市颍州区某小区" and ticket.latitude == 32.89
     assert [a["kind"] for a in ticket.attachments] == ["image"]
@@ -151,11 +145,11 @@ def test_repeat_complaints_are_linked_and_the_second_unresolved_repeat_is_accoun
     for _ in range(3):
         file_complaint(wechat, "o_repeat")
     with runtime.sessions() as session:
-        first, second, third = session.query(Ticket).order_by(Ticket.id).all()
+        first, second, third = session.scalars(select(Ticket).order_by(Ticket.id)).all()
         assert (first.repeat_flag, second.repeat_flag, third.repeat_flag) == (False, True, True)
         assert second.repeat_of_id == first.id and third.repeat_of_id == second.id
         assert (second.accountability_flag, third.accountability_flag) == (False, True)
-        alerts = session.query(Notification).filter_by(kind="accountability").all()
+        alerts = session.scalars(select(Notification).filter_by(kind="accountability")).all()
         assert {n.ticket_id for n in alerts} == {third.id}
 
 
@@ -165,4 +159,7 @@ def test_a_different_appeal_type_is_not_a_repeat(wechat, runtime):
     for answer in ("1", "报装进度太慢", "幸福路1号", "张三", "13800138000", "1"):
         wechat.text("o_other", answer)
     with runtime.sessions() as session:
-        assert [t.repeat_flag for t in session.query(Ticket).order_by(Ticket.id)] == [False, False]
+        assert [t.repeat_flag for t in session.scalars(select(Ticket).order_by(Ticket.id))] == [
+            False,
+            False,
+        ]

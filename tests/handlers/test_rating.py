@@ -17,8 +17,7 @@ from models.notification.tables import Notification
 from models.people.tables import Customer, Staff
 from models.rating.tables import BusinessRecord, Rating, RatingCallback, RatingNotice, RatingRecord
 from models.ticket.tables import Ticket, TicketEvent
-from tests.handlers.test_customer_flow import file_complaint
-from tests.jobs.helpers import file_ticket, move, run_worker, seed_bound_staff
+from tests.factories import file_complaint, file_ticket, move, run_worker, seed_bound_staff
 from tests.wechat_client import WeChatTestClient
 
 CUSTOMER = "o_rating_customer"

@@ -6,78 +6,26 @@ directly) and putting tickets in a given state.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from bot.db import transaction
 from handlers import staff as staff_handlers
 from models.core.workflow_rules import MOVE_ROLES
 from models.core.workflow_types import Role
 from models.notification.tables import Notification
-from models.people.tables import Department, Staff
-from models.ticket.tables import Ticket, TicketEvent
-from tests.factories import add_ticket
+from models.people.tables import Staff
+from models.ticket.tables import TicketEvent
+from tests.factories import bind_staff, event_count, make_ticket
 
 ROLES = ("handler", "dept_head", "officer", "leader", "executive", "clerk")
 # Demo staff (models/demo.py) plus a clerk; all but 陈静 are bound to WeChat in `staff`.
-OPENIDS = {
-    "handler": "o_wangfang",
-    "dept_head": "o_liqiang",
-    "officer": "o_zhoumin",
-    "leader": "o_qianli",
-    "executive": "o_sunzong",
-    "clerk": "o_wuwen",
-    "other_handler": "o_chenjing",
-}
-NAMES = {
-    "handler": "王芳",
-    "dept_head": "李强",
-    "officer": "周敏",
-    "leader": "钱立",
-    "executive": "孙总",
-    "clerk": "吴文",
-    "other_handler": "陈静",
-}
-
-
-def bind_staff(runtime) -> dict[str, str]:
-    """Bind the demo staff (and a clerk) by writing their openids; returns role → openid."""
-    with transaction(runtime.sessions) as session:
-        general = session.scalar(select(Department).where(Department.name == "综合管理部"))
-        session.add(Staff(name="吴文", role="clerk", department_id=general.id))
-        session.flush()
-        for key, name in NAMES.items():
-            staff = session.scalar(select(Staff).where(Staff.name == name))
-            staff.openid = OPENIDS[key]
-    return OPENIDS
 
 
 @pytest.fixture
 def staff(runtime, demo) -> dict[str, str]:
     return bind_staff(runtime)
-
-
-def make_ticket(
-    runtime,
-    status: str = "assigned",
-    handler: str | None = "王芳",
-    department: str | None = "运行维护部",
-    **columns,
-) -> str:
-    """A ticket put straight into ``status`` (no deadlines unless the caller adds some)."""
-    with transaction(runtime.sessions) as session:
-        ticket = add_ticket(session, datetime.now(UTC), status, handler, department, **columns)
-        return ticket.number
-
-
-def event_count(runtime, number: str) -> int:
-    with runtime.sessions() as session:
-        return session.scalar(
-            select(func.count(TicketEvent.id)).join(Ticket).where(Ticket.number == number)
-        )
 
 
 HANDLERS_AND_HEAD = {"handler", "dept_head"}

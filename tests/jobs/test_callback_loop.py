@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from models.notification.tables import Notification
 from models.ticket.tables import Ticket, TicketEvent
-from tests.jobs.helpers import CUSTOMER, HANDLER, OFFICER, file_ticket, run_worker, seed_bound_staff
+from tests.factories import CUSTOMER, HANDLER, OFFICER, file_ticket, run_worker, seed_bound_staff
 
 
 def ticket_state(live, number):
     with live.sessions() as session:
-        ticket = session.query(Ticket).filter_by(number=number).one()
+        ticket = session.scalars(select(Ticket).filter_by(number=number)).one()
         kinds = [
             e.kind
-            for e in session.query(TicketEvent)
-            .filter_by(ticket_id=ticket.id)
-            .order_by(TicketEvent.id)
+            for e in session.scalars(
+                select(TicketEvent).filter_by(ticket_id=ticket.id).order_by(TicketEvent.id)
+            )
         ]
         return ticket.status, ticket.escalation_level, kinds
 
@@ -49,12 +51,12 @@ def test_customer_answers_unsatisfied_then_satisfied_in_the_chat(live, live_wech
     status, level, kinds = ticket_state(live, number)
     assert status == "archived" and level == 1 and kinds[-1] == "archived"
     with live.sessions() as session:
-        sent = (
-            session.query(Notification)
-            .filter(Notification.customer_id.isnot(None), Notification.kind == "callback_request")
-            .count()
-        )
-    assert sent == 2  # one result per round
+        sent = session.scalars(
+            select(Notification).where(
+                Notification.customer_id.is_not(None), Notification.kind == "callback_request"
+            )
+        ).all()
+    assert len(sent) == 2  # one result per round
 
 
 def test_a_1_with_nothing_awaiting_call_back_is_just_the_guide(live, live_wechat):
@@ -63,7 +65,7 @@ def test_a_1_with_nothing_awaiting_call_back_is_just_the_guide(live, live_wechat
     reply = live_wechat.text(CUSTOMER, "1")
     assert "我要投诉" in reply
     with live.sessions() as session:
-        assert session.query(Ticket).one().status == "received"
+        assert session.scalars(select(Ticket)).one().status == "received"
 
 
 def test_my_complaints_show_the_handling_department_and_deadline(live, live_wechat):

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
+
 from bot.db import transaction
 from jobs.sweeps import send_due_alerts
 from models.notification.tables import Notification
 from models.people.tables import Staff
 from models.ticket.tables import Deadline, DeadlineAlert, SlaBreach, Ticket
 from tests.concurrency import run_in_threads
-from tests.jobs.helpers import HANDLER, OFFICER, file_ticket, move, run_worker, seed_bound_staff
+from tests.factories import HANDLER, OFFICER, file_ticket, move, run_worker, seed_bound_staff
 
 # Monday 2026-11-30 10:00 in Asia/Shanghai: a working day.
 MONDAY_10 = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
@@ -25,7 +27,9 @@ def assigned_at(live, live_wechat, when: datetime) -> str:
 
 def alerts_of(live, kind: str) -> list[Notification]:
     with live.sessions() as session:
-        return session.query(Notification).filter_by(kind=kind).order_by(Notification.id).all()
+        return session.scalars(
+            select(Notification).filter_by(kind=kind).order_by(Notification.id)
+        ).all()
 
 
 def names(live, rows) -> set[str]:
@@ -47,7 +51,7 @@ def test_reminders_at_half_and_eighty_percent_then_breach_each_sent_once(
     breach = alerts_of(live, "breach")
     assert names(live, breach) == {"王芳", "李强", "周敏"}  # handler, dept head, officer
     with live.sessions() as session:
-        (record,) = session.query(SlaBreach).all()
+        (record,) = session.scalars(select(SlaBreach)).all()
         assert session.get(Staff, record.staff_id).name == "王芳"
         assert record.clock == "investigate"
     run_worker(live)
@@ -83,9 +87,11 @@ def test_a_deadline_passing_while_the_worker_was_down_is_alerted_on_return(live,
     with live.sessions() as session:
         stages = {
             (a.stage, a.sent)
-            for a in session.query(DeadlineAlert)
-            .join(Deadline, Deadline.id == DeadlineAlert.deadline_id)
-            .filter(Deadline.clock == "investigate")
+            for a in session.scalars(
+                select(DeadlineAlert)
+                .join(Deadline, Deadline.id == DeadlineAlert.deadline_id)
+                .where(Deadline.clock == "investigate")
+            )
         }
     assert stages == {("remind:0.5", False), ("remind:0.8", False), ("breach", True)}
 
@@ -117,7 +123,7 @@ def test_no_answer_to_the_call_back_puts_a_phone_call_back_on_the_officers_list(
     hours = live.settings.sla.callback_hours
     send_due_alerts(live, MONDAY_10 + timedelta(minutes=31, hours=hours))
     with live.sessions() as session:
-        assert session.query(Ticket).filter_by(number=number).one().phone_callback is True
+        assert session.scalars(select(Ticket).filter_by(number=number)).one().phone_callback is True
     assert names(live, alerts_of(live, "callback_due")) == {"周敏"}
 
 

@@ -6,6 +6,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from bot.db import transaction
 from bot.dev.embedded import enqueue_scheduled
@@ -15,7 +16,7 @@ from jobs.sweeps import requeue_pending
 from models.notification.tables import Notification
 from models.people.tables import Customer
 from models.ticket.tables import Ticket
-from tests.jobs.helpers import (
+from tests.factories import (
     CUSTOMER,
     HANDLER,
     OFFICER,
@@ -40,7 +41,9 @@ def assigned(live, live_wechat):
 
 def rows(runtime, **filters) -> list[Notification]:
     with runtime.sessions() as session:
-        return session.query(Notification).filter_by(**filters).order_by(Notification.id).all()
+        return session.scalars(
+            select(Notification).filter_by(**filters).order_by(Notification.id)
+        ).all()
 
 
 def test_assignment_reaches_the_handler_as_a_template_message(live, fake_wechat, assigned):
@@ -87,7 +90,7 @@ def test_a_long_value_is_trimmed_to_its_type_and_accepted(live, fake_wechat, liv
     for answer in ("5", long_matter, "幸福路1号", "张三", "13800138000", "1"):
         live_wechat.text(CUSTOMER, answer)
     with live.sessions() as session:
-        number = session.query(Ticket).one().number
+        number = session.scalars(select(Ticket)).one().number
     move(live, number, "周敏", "assign", handler_name="王芳")
     run_worker(live)
     (message,) = fake_wechat.messages(HANDLER)
@@ -187,7 +190,7 @@ def test_result_goes_to_the_customer_in_the_window_as_a_customer_service_message
 
 def test_outside_the_window_the_customer_gets_a_template(live, fake_wechat, assigned):
     with transaction(live.sessions) as session:
-        customer = session.query(Customer).filter_by(openid=CUSTOMER).one()
+        customer = session.scalars(select(Customer).filter_by(openid=CUSTOMER)).one()
         customer.last_inbound_at = datetime.now(UTC) - timedelta(hours=49)
     resolved(live, assigned)
     run_worker(live)
@@ -215,8 +218,8 @@ def test_unreachable_customer_is_marked_and_goes_to_phone_call_back(
     resolved(live, assigned)
     run_worker(live)
     with live.sessions() as session:
-        customer = session.query(Customer).filter_by(openid=CUSTOMER).one()
-        ticket = session.query(Ticket).filter_by(number=assigned).one()
+        customer = session.scalars(select(Customer).filter_by(openid=CUSTOMER)).one()
+        ticket = session.scalars(select(Ticket).filter_by(number=assigned)).one()
         assert getattr(customer, column) is (column == "opted_out")
         assert ticket.phone_callback is True
     officer_rows = rows(live, kind="callback_due")
@@ -233,7 +236,9 @@ def test_an_unsubscribed_customer_goes_straight_to_the_phone_path(
     (row,) = rows(live, kind="callback_request", staff_id=None)
     assert row.status == "skipped"
     with live.sessions() as session:
-        assert session.query(Ticket).filter_by(number=assigned).one().phone_callback is True
+        assert (
+            session.scalars(select(Ticket).filter_by(number=assigned)).one().phone_callback is True
+        )
     assert rows(live, kind="callback_due")
 
 

@@ -4,33 +4,26 @@ to a ticket, signed business links, rate limits, framing, and a Chinese 4xx for 
 from __future__ import annotations
 
 import re
-import time
-from datetime import UTC, datetime, timedelta
 
 import pytest
-from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
 from bot.app import create_app
-from bot.db import transaction
-from bot.rate_page import CSRF_COOKIE, LINK_SALT, business_link
-from bot.runtime import build_runtime
+from bot.rate_page import CSRF_COOKIE, LINK_SALT
 from models.notification.tables import Notification
 from models.people.tables import Staff
-from models.rating.tables import BusinessRecord, Rating, RatingCallback
+from models.rating.tables import Rating, RatingCallback
 from models.ticket.tables import Ticket
-from tests.factories import add_ticket
-
-SECRET = "rate-page-test-secret"
-PORTAL = "https://www.example-gas.cn"
-
-
-def rate_runtime(runtime, **rating):
-    """A runtime on the test database and Redis with a secret key and these rating settings."""
-    settings = runtime.settings.override(
-        web={"secret_key": SECRET}, rating={"frame_origins": [PORTAL], **rating}
-    )
-    return build_runtime(settings, redis=runtime.redis)
+from tests.web.support import (
+    PORTAL,
+    SECRET,
+    PastSigner,
+    link_query,
+    make_business,
+    make_ticket,
+    rate_runtime,
+)
 
 
 @pytest.fixture
@@ -64,31 +57,6 @@ def text_of(response) -> str:
 def stored(site) -> list[Rating]:
     with site.sessions() as session:
         return session.scalars(select(Rating).order_by(Rating.id)).all()
-
-
-def make_ticket(site, status: str = "resolved", phone: str = "13800135678") -> str:
-    with transaction(site.sessions) as session:
-        return add_ticket(session, datetime.now(UTC), status, phone=phone).number
-
-
-def make_business(site, order_no: str = "BZ2026001", staff_name: str = "陈静") -> int:
-    with transaction(site.sessions) as session:
-        member = session.scalar(select(Staff).where(Staff.name == staff_name))
-        record = BusinessRecord(
-            kind="报装",
-            order_no=order_no,
-            phone="13912340000",
-            staff_id=member.id,
-            staff_name=member.name,
-            completed_at=datetime.now(UTC) - timedelta(days=1),
-        )
-        session.add(record)
-        session.flush()
-        return record.id
-
-
-def link_query(record_id: int, secret: str = SECRET) -> str:
-    return "?" + business_link("http://x", secret, record_id).split("?", 1)[1]
 
 
 # --- the page -------------------------------------------------------------------------------
@@ -227,13 +195,6 @@ def test_an_expired_form_is_refused(client, site):
     old = URLSafeTimedSerializer(SECRET, salt="bihuan-rate-form", signer=PastSigner).dumps(nonce)
     response = client.post("/rate", data={"csrf_token": old, "stars": "5"})
     assert response.status_code == 400 and "页面停留时间过长" in text_of(response)
-
-
-class PastSigner(TimestampSigner):
-    """Signs as if 40 days ago."""
-
-    def get_timestamp(self) -> int:
-        return int(time.time()) - 40 * 86400
 
 
 # --- business links -------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from bot.app import create_app
 from bot.rate_page import LINK_SALT
 from models.rating.tables import Rating
 from models.ticket.tables import Ticket
-from tests.web.test_rate_page import (
+from tests.web.support import (
     SECRET,
     PastSigner,
     link_query,

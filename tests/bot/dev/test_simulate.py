@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from bot.app import create_app
@@ -47,7 +48,7 @@ def test_a_whole_complaint_typed_into_the_simulator(runtime, serve, encrypted):
     simulator.send_line("13800138000")
     reply = simulator.send_line("1")
     with runtime.sessions() as session:
-        ticket = session.query(Ticket).one()
+        ticket = session.scalars(select(Ticket)).one()
     assert ticket.number in reply and ticket.address == "阜阳市某小区"
     assert ticket.number in simulator.send_line("查询")
 
