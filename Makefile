@@ -29,6 +29,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check bot handlers models jobs tests bench
 	$(BIN)/ruff format --check bot handlers models jobs tests bench
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python bench/webhook_bench.py

@@ -19,8 +19,9 @@ from handlers.context import Context
 from handlers.incoming import IncomingMessage
 from models.core import commands as staff_commands
 from models.core.commands import ParsedCommand
-from models.core.labels import ROLE_LABELS
+from models.core.labels import ROLE_LABELS, STAFF_ROLES
 from models.core.workflow import MOVE_LABELS, Move, MoveRefused, Severity, can_view
+from models.core.workflow_rules import MOVE_ROLES
 from models.people.tables import Department, Staff
 from models.ticket import intake as tickets
 from models.ticket import queries as ticket_queries
@@ -59,7 +60,7 @@ def _command_reply(ctx: Context, staff: Staff, parsed: ParsedCommand) -> str:
     """Role first, then arguments, then the command itself."""
     command = COMMANDS[parsed.name]
     if staff.role not in command.roles:
-        labels = [ROLE_LABELS[role] for role in ROLE_ORDER if role in command.roles]
+        labels = [ROLE_LABELS[role] for role in STAFF_ROLES if role in command.roles]
         return texts.role_refused(parsed.name, labels, command.usage)
     if not parsed.ok:
         return texts.failure(parsed.error, command.usage)
@@ -208,31 +209,39 @@ def _callback_move(ctx: Context, args: Args) -> Move:
 
 # --- the table -----------------------------------------------------------------------------
 
-ROLE_ORDER = ("handler", "dept_head", "officer", "leader", "executive", "clerk")
-EVERYONE = frozenset(ROLE_ORDER)
 HANDLING = frozenset({"handler", "dept_head", "officer"})  # officer: when named handler
+READERS = frozenset(STAFF_ROLES)
 SUPERVISORS = frozenset({"officer", "leader"})
+
+
+def _may_move(kind: str) -> frozenset[str]:
+    """Staff roles the workflow lets make a move: declared once, in MOVE_ROLES."""
+    return frozenset(str(role) for role in MOVE_ROLES[kind]) & READERS
+
+
+def _moving(name: str, kind: str, build: MoveBuilder) -> tuple[str, Runner, frozenset[str]]:
+    return (name, _move(kind, build), _may_move(kind))
 
 
 COMMAND_ROWS: tuple[tuple[str, Runner, frozenset[str]], ...] = (
     ("待办", _todo, HANDLING),
-    ("查看", _show, EVERYONE),
-    ("接单", _move("ack", _note("ack")), HANDLING),
-    ("进展", _move("progress", _note("progress")), HANDLING),
-    ("办结", _move("resolve", _note("resolve")), HANDLING),
-    ("说明", _move("explain", _note("explain")), HANDLING),
-    ("申请", _move("request_money", _money_move), HANDLING),
-    ("派单", _move("assign", _assign_move), frozenset({"officer", "leader", "dept_head"})),
-    ("无效", _move("invalid", _note("invalid")), frozenset({"officer", "dept_head"})),
-    ("升级", _move("escalate", _escalate_move), SUPERVISORS),
-    ("延期", _move("extend", _extend_move), SUPERVISORS),
-    ("催办", _move("urge", _note("urge")), SUPERVISORS),
-    ("回访", _move("callback", _callback_move), frozenset({"officer"})),
-    ("审批", _move("decide_money", _decide_money_move), frozenset({"leader", "executive"})),
-    ("签批", _move("signoff", _note("signoff")), frozenset({"leader"})),
+    ("查看", _show, READERS),
+    _moving("接单", "ack", _note("ack")),
+    _moving("进展", "progress", _note("progress")),
+    _moving("办结", "resolve", _note("resolve")),
+    _moving("说明", "explain", _note("explain")),
+    _moving("申请", "request_money", _money_move),
+    _moving("派单", "assign", _assign_move),
+    _moving("无效", "invalid", _note("invalid")),
+    _moving("升级", "escalate", _escalate_move),
+    _moving("延期", "extend", _extend_move),
+    _moving("催办", "urge", _note("urge")),
+    _moving("回访", "callback", _callback_move),
+    _moving("审批", "decide_money", _decide_money_move),
+    _moving("签批", "signoff", _note("signoff")),
     ("超期", _overdue, SUPERVISORS),
     ("统计", _stats, frozenset({"officer", "leader", "executive"})),
-    ("帮助", _help, EVERYONE),
+    ("帮助", _help, READERS),
 )
 # Every staff command, in the order 帮助 lists them.
 COMMANDS: dict[str, StaffCommand] = {

@@ -11,6 +11,8 @@ from bot.runtime import Runtime
 from models.notification.outbox import written_in
 
 log = logging.getLogger(__name__)
+# By name, so that this module and the job it queues do not import each other.
+SEND_NOTIFICATION = "jobs.delivery.send_notification"
 
 
 def make_queue(runtime: Runtime) -> Queue:
@@ -22,14 +24,12 @@ def enqueue_notifications(runtime: Runtime, ids: list[int]) -> int:
     are in the database and the outbox sweep queues them again."""
     if not ids:
         return 0
-    from jobs.delivery import send_notification
-
     queue = make_queue(runtime)
     delays = runtime.settings.outbox.retry_seconds
     try:
         for notification_id in ids:
             queue.enqueue(
-                send_notification,
+                SEND_NOTIFICATION,
                 notification_id,
                 job_id=f"notification-{notification_id}",
                 description=f"send notification {notification_id}",

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.cli_staff import format_table
+from bot.cli.staff import format_table
 from models.people.tables import BindingCode, Staff
 from tests.factories import invoke
 

@@ -9,33 +9,12 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from bot.cli_business import business
-from bot.cli_jobs import cron, worker
-from bot.cli_menu import push
-from bot.cli_staff import staff
-from bot.settings import SettingsError, load_settings
-
-
-class Obj:
-    """Lazily built settings and runtime, shared by the sub-commands of one invocation."""
-
-    def __init__(self) -> None:
-        self._settings = None
-        self._runtime = None
-
-    @property
-    def settings(self):
-        if self._settings is None:
-            self._settings = load_settings()
-        return self._settings
-
-    @property
-    def runtime(self):
-        if self._runtime is None:
-            from bot.runtime import build_runtime
-
-            self._runtime = build_runtime(self.settings)
-        return self._runtime
+from bot.cli.business import business
+from bot.cli.jobs import cron, worker
+from bot.cli.menu import push
+from bot.cli.obj import Obj
+from bot.cli.staff import staff
+from bot.settings import SettingsError
 
 
 @click.group()

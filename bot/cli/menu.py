@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from bot.cli import Obj
+    from bot.cli.obj import Obj
 
 
 @click.command("push")
