@@ -28,6 +28,7 @@ def add_ticket(
     status: str = "assigned",
     handler: str | None = "王芳",
     department: str | None = "运行维护部",
+    registered_by: str | None = None,
     **columns,
 ) -> Ticket:
     """A ticket in `status` (no deadlines, no events unless the caller adds them)."""
@@ -35,15 +36,17 @@ def add_ticket(
     def department_id(name):
         return session.scalar(select(Department.id).where(Department.name == name))
 
+    def staff_id(name):
+        return session.scalar(select(Staff.id).where(Staff.name == name)) if name else None
+
     values = dict(
         number=next_ticket_number(session, now, "Asia/Shanghai"),
         status=status,
         severity="general",
         receiving_department_id=department_id("综合管理部"),
         handling_department_id=department_id(department) if department else None,
-        handler_id=session.scalar(select(Staff.id).where(Staff.name == handler))
-        if handler
-        else None,
+        handler_id=staff_id(handler),
+        registered_by_id=staff_id(registered_by),
         appeal_type="维修",
         customer_name="张三",
         phone="13800138000",
@@ -61,9 +64,11 @@ def add_ticket(
     return ticket
 
 
-def file_complaint(wechat, openid=OPENID, phone="13800138000"):
+def file_complaint(
+    wechat, openid=OPENID, phone="13800138000", content="家里燃气表不走字，报修三天没人来"
+):
     replies = [wechat.click(openid, "COMPLAINT_NEW")]
-    for answer in ("5", "家里燃气表漏气，有明显气味", "幸福路1号3栋201", "张三", phone, "1"):
+    for answer in ("5", content, "幸福路1号3栋201", "张三", phone, "1"):
         replies.append(wechat.text(openid, answer))
     return replies
 
