@@ -98,9 +98,10 @@ NAMES = {
 def bind_staff(runtime) -> dict[str, str]:
     """Bind the demo staff (and a clerk) by writing their openids; returns role → openid."""
     with transaction(runtime.sessions) as session:
-        general = session.scalar(select(Department).where(Department.name == "综合管理部"))
-        session.add(Staff(name="吴文", role="clerk", department_id=general.id))
-        session.flush()
+        if session.scalar(select(Staff).where(Staff.name == "吴文")) is None:
+            general = session.scalar(select(Department).where(Department.name == "综合管理部"))
+            session.add(Staff(name="吴文", role="clerk", department_id=general.id))
+            session.flush()
         for key, name in NAMES.items():
             staff = session.scalar(select(Staff).where(Staff.name == name))
             staff.openid = OPENIDS[key]
@@ -127,10 +128,13 @@ def event_count(runtime, number: str) -> int:
         )
 
 
-def invoke(runtime, *args):
+def invoke(runtime, *args, input: str | None = None):
+    """Run `bihuan ARGS` on this runtime; `input` is what standard input holds."""
     obj = cli_module.Obj()
     obj._settings, obj._runtime = runtime.settings, runtime
-    return CliRunner().invoke(cli_module.cli, list(args), obj=obj, catch_exceptions=False)
+    return CliRunner().invoke(
+        cli_module.cli, list(args), obj=obj, input=input, catch_exceptions=False
+    )
 
 
 CUSTOMER = "o_loop_customer"
