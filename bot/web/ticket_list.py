@@ -53,6 +53,7 @@ def ticket_list():
     return page(
         "web/tickets/list.html",
         found=found,
+        count_cap=listing.COUNT_CAP,
         args=args,
         link=lambda **changes: list_url(args.values, **changes),
         departments=ticket_queries.departments(db()),

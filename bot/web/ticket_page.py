@@ -28,6 +28,17 @@ from models.ticket.service import perform, snapshot
 from models.ticket.tables import Ticket
 
 
+# What the ticket waits for, shown to someone who has nothing to do on it now.
+WAITING_FOR = {
+    "received": "等待派单（投诉负责人、分管领导或受理部门负责人）。",
+    "assigned": "等待承办人接单。",
+    "processing": "承办部门正在处理。",
+    "resolved": "已办结，等待回访。",
+    "archived": "回访满意，已归档。",
+    "invalid": "已认定为无效投诉并结案。",
+}
+
+
 @dataclass(frozen=True)
 class Refusal:
     """A move that was refused: which form, what it held, and the workflow's reason."""
@@ -66,7 +77,8 @@ def act(number: str, kind: str):
         return render_ticket(current, Refusal(kind, kept, refused.reason), status)
     session.commit()
     enqueue_written(runtime(), session)
-    flash(f"{MOVE_LABELS[kind]}成功：{outcome.event_text}", "success")
+    label = MOVE_LABELS[kind]
+    flash(f"{label}成功。{outcome.event_text.removeprefix(f'{label}：')}", "success")
     return redirect(url_for("web.ticket", number=found.number), 303)
 
 
@@ -144,5 +156,6 @@ def render_ticket(found: Ticket, refusal: Refusal | None = None, status: int = 2
         flags=present.flags(found),
         media_root=present.media_root(runtime().settings.web.media_dir),
         full_phone=sees_full_phone(),
+        waiting_for=WAITING_FOR,
         now=moment,
     )

@@ -3,7 +3,8 @@ keyset paging, as functions taking a session. Nothing here commits.
 
 Paging is by keyset on the ticket id (newest first), so a page costs the same at 100,000
 tickets as at 100: the database walks the primary key (or the department and clerk indexes)
-from the last id shown, never skipping rows with OFFSET.
+from the last id shown, never skipping rows with OFFSET. The count beside it stops at
+``COUNT_CAP``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ OPEN = "open"  # a status filter of its own: not archived and not invalid (在�
 OPEN_STATUSES = ("received", "assigned", "processing", "resolved")
 NUMBER_PREFIX = re.compile(r"TS\d{0,12}")
 DIGITS = re.compile(r"\d{4,32}")
+COUNT_CAP = 10_000  # the list says "10000 件以上" beyond this
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ class TicketFilter:
 @dataclass(frozen=True)
 class ListPage:
     tickets: list[Ticket]
-    total: int
+    total: int  # at most COUNT_CAP + 1 (shown as "more than COUNT_CAP")
     newer: int | None  # the `before` cursor of the previous page, None on the first
     older: int | None  # the `after` cursor of the next page, None on the last
 
@@ -155,13 +157,19 @@ def page(
     rows = rows[:size]
     if before is not None:
         rows.reverse()
-    total = session.scalar(select(func.count(Ticket.id)).where(*where)) or 0
     return ListPage(
         tickets=rows,
-        total=total,
+        total=count_up_to(session, where, COUNT_CAP),
         newer=rows[0].id if rows and (after is not None or (before is not None and more)) else None,
         older=rows[-1].id if rows and (more or before is not None) else None,
     )
+
+
+def count_up_to(session: Session, where: list[ColumnElement[bool]], cap: int) -> int:
+    """How many tickets match, counting at most ``cap + 1`` of them: a count of a whole
+    100,000-ticket table would cost more than the page itself."""
+    matching = select(Ticket.id).where(*where).limit(cap + 1).subquery()
+    return session.scalar(select(func.count()).select_from(matching)) or 0
 
 
 def _shown():
