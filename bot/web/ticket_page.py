@@ -27,7 +27,6 @@ from models.ticket.intake import find_by_number, normalize_number
 from models.ticket.service import perform, snapshot
 from models.ticket.tables import Ticket
 
-
 # What the ticket waits for, shown to someone who has nothing to do on it now.
 WAITING_FOR = {
     "received": "等待派单（投诉负责人、分管领导或受理部门负责人）。",
