@@ -213,7 +213,7 @@ ACTIONS: dict[str, Action] = {
         _assign_form, _assign_move, "选择承办部门和承办人；只选部门则由部门负责人指定"
     ),
     "ack": Action(_note(), _text_move, "确认接单，开始调查"),
-    "progress": Action(_text("进展内容"), _text_move, "记录处理进展"),
+    "progress": Action(_text("进展内容"), _text_move, "记录处理进展", "记录进展"),
     "resolve": Action(_text("处理结果"), _text_move, "填写处理结果并办结，开始回访计时"),
     "callback": Action(
         _plain(forms.CallbackForm),
@@ -221,12 +221,18 @@ ACTIONS: dict[str, Action] = {
         "记录电话回访：满意则归档，不满意则重新交办",
         "记录回访",
     ),
-    "explain": Action(_text("原因"), _text_move, "书面说明情况，报综合管理部备案并申请新时限"),
-    "request_money": Action(_money_form, _money_move, "退款、赔款、折让报分管领导审批"),
-    "decide_money": Action(_plain(forms.DecideForm), _decide_move, "审批承办部门的金额申请"),
-    "extend": Action(_extend_form, _extend_move, "批准书面说明，给出新的办结时限"),
+    "explain": Action(
+        _text("原因"), _text_move, "书面说明情况，报综合管理部备案并申请新时限", "提交书面说明"
+    ),
+    "request_money": Action(_money_form, _money_move, "退款、赔款、折让报分管领导审批", "提交申请"),
+    "decide_money": Action(
+        _plain(forms.DecideForm), _decide_move, "审批承办部门的金额申请", "提交审批意见"
+    ),
+    "extend": Action(_extend_form, _extend_move, "批准书面说明，给出新的办结时限", "批准延期"),
     "urge": Action(_note("催办说明（可不填）"), _text_move, "催促承办人办理"),
     "escalate": Action(_escalate_form, _escalate_move, "设为复杂或重大投诉，重新计算办结时限"),
     "signoff": Action(_note("签批意见（可不填）"), _text_move, "多轮重办后签批，准予办结"),
-    "invalid": Action(_text("无效原因（将告知投诉人）"), _text_move, "认定为无效投诉并结案"),
+    "invalid": Action(
+        _text("无效原因（将告知投诉人）"), _text_move, "认定为无效投诉并结案", "认定无效"
+    ),
 }

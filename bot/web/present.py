@@ -21,6 +21,7 @@ from models.core.labels import (
     MONEY_STATUS_LABELS,
     ROLE_LABELS,
 )
+from models.core.workflow import GOVERNMENT_CHANNEL
 from models.notification.tables import Notification
 from models.people.tables import Staff
 from models.ticket.tables import Deadline, Ticket, TicketEvent
@@ -107,6 +108,8 @@ def flags(ticket: Ticket) -> list[tuple[str, str]]:
     found = []
     if ticket.urgent:
         found.append(("燃气泄漏·紧急", "danger"))
+    if ticket.source_channel == GOVERNMENT_CHANNEL and ticket.status == "received":
+        found.append(("待分管领导批转", "warn"))
     if ticket.accountability_flag:
         found.append(("责任追究", "danger"))
     if ticket.repeat_flag:

@@ -20,8 +20,13 @@ from bot.web.blueprint import blueprint
 from bot.web.context import PageError, db, now, page, runtime
 from bot.web.forms import CSRF_PROBLEM
 from jobs.queue import enqueue_written
-from models.core.workflow import MOVE_LABELS, MoveRefused, allowed_moves, can_view
-from models.core.workflow_rules import FINAL_REFUSALS, who_refusal
+from models.core.workflow import MOVE_LABELS, Actor, MoveRefused, allowed_moves, can_view
+from models.core.workflow_rules import (
+    FINAL_REFUSALS,
+    precondition_refusal,
+    status_refusal,
+    who_refusal,
+)
 from models.ticket import queries as ticket_queries
 from models.ticket.intake import find_by_number, normalize_number
 from models.ticket.service import perform, snapshot
@@ -129,6 +134,22 @@ def _refusal_status(found: Ticket, actor, kind: str) -> int:
     return 422
 
 
+def blocked_moves(found: Ticket, actor: Actor) -> list[tuple[str, str]]:
+    """Moves the person could make in this state but for a condition not yet met (a pending
+    money request, a missing sign-off…), with the workflow's reason: why 办结 is missing."""
+    config, current = runtime().policy.workflow, snapshot(found)
+    if current.status in FINAL_REFUSALS:
+        return []
+    found_reasons = []
+    for kind in ACTIONS:
+        if who_refusal(current, actor, kind, config) or status_refusal(current, kind):
+            continue
+        reason = precondition_refusal(current, kind, config)
+        if reason:
+            found_reasons.append((MOVE_LABELS[kind], reason))
+    return found_reasons
+
+
 def render_ticket(found: Ticket, refusal: Refusal | None = None, status: int = 200):
     session, actor, moment = db(), user().actor(), now()
     allowed = allowed_moves(snapshot(found), actor, runtime().policy.workflow)
@@ -147,6 +168,7 @@ def render_ticket(found: Ticket, refusal: Refusal | None = None, status: int = 2
         status,
         ticket=found,
         actions=actions,
+        blocked=blocked_moves(found, actor),
         labels=MOVE_LABELS,
         refusal=refusal,
         deadlines=present.deadline_rows(found, moment),
