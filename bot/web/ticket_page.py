@@ -32,6 +32,8 @@ from models.ticket.intake import find_by_number, normalize_number
 from models.ticket.service import perform, snapshot
 from models.ticket.tables import Ticket
 
+# Moves that a pending request or a missing sign-off holds up (others simply do not apply).
+HELD_UP = ("resolve", "request_money", "explain")
 # What the ticket waits for, shown to someone who has nothing to do on it now.
 WAITING_FOR = {
     "received": "等待派单（投诉负责人、分管领导或受理部门负责人）。",
@@ -141,7 +143,7 @@ def blocked_moves(found: Ticket, actor: Actor) -> list[tuple[str, str]]:
     if current.status in FINAL_REFUSALS:
         return []
     found_reasons = []
-    for kind in ACTIONS:
+    for kind in HELD_UP:
         if who_refusal(current, actor, kind, config) or status_refusal(current, kind):
             continue
         reason = precondition_refusal(current, kind, config)

@@ -269,3 +269,14 @@ def test_an_unknown_action_or_ticket_is_a_chinese_404(site):
     assert "没有名为「fly」的工单操作" in text_of(client.post(f"/tickets/{number}/actions/fly"))
     missing = client.get("/tickets/TS209901010001")
     assert missing.status_code == 404 and "未找到工单 TS209901010001" in text_of(missing)
+
+
+def test_the_page_says_why_a_move_is_not_possible_yet(site):
+    number = make_ticket(
+        site, status="processing", money_status="pending", money_kind="退款", money_amount=100
+    )
+    page = text_of(signed_in(site, "handler").get(f"/tickets/{number}"))
+    assert "暂不能办结： 涉及退款/赔款/折让，需分管领导审批同意后才能办结" in page
+    assert "暂不能申请： 已有金额申请等待审批" in page
+    leader = text_of(signed_in(site, "leader").get(f"/tickets/{number}"))
+    assert "暂不能" not in leader  # nothing of theirs is held up
