@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 TOKEN = "bench-token"
 STEPS = ("投诉", "5", "燃气表附近有气味", "幸福路1号", "张三", "13912345678", "2")
+SOCKET_ERRORS = r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)"
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/bihuan_bench"
 REDIS_DEFAULT = "redis://127.0.0.1:6379/9"
 
@@ -244,8 +245,9 @@ def _ms(match: re.Match | None) -> float:
 
 
 def report(table: dict[tuple[str, str], Result], args: argparse.Namespace) -> None:
-    print(f"\nmode: {args.mode}; wrk {args.threads} threads x {args.connections} connections, "
-          f"{args.seconds} s x {args.rounds} rounds; {args.openids} openids; median req/s")  # fmt: skip
+    load = f"wrk {args.threads} threads x {args.connections} connections"
+    rounds = f"{args.seconds} s x {args.rounds} rounds; {args.openids} openids"
+    print(f"\nmode: {args.mode}; {load}, {rounds}; median req/s")
     for (setup, name), result in table.items():
         print(
             f"{setup:9} {name:28} {result.median_rps:9,.0f} req/s  "
