@@ -180,7 +180,9 @@ def start_gunicorn(server: Server, port: int) -> subprocess.Popen:
     raise SystemExit(f"{server.name} did not start on port {port}")
 
 
-def run_wrk(port: int, args: argparse.Namespace, seconds: int, round_no: int):
+def run_wrk(
+    port: int, args: argparse.Namespace, seconds: int, round_no: int, count_requests: bool = False
+):
     requests_file = write_requests(args, round_no)
     env = {**os.environ, "BENCH_REQUESTS": requests_file, "BENCH_THREADS": str(args.threads)}
     done = subprocess.run(
@@ -200,12 +202,14 @@ def run_wrk(port: int, args: argparse.Namespace, seconds: int, round_no: int):
         check=True,
     )
     os.unlink(requests_file)
+    if count_requests:
+        return int(re.search(r"(\d+) requests in", done.stdout).group(1))
     return parse_wrk(done.stdout)
 
 
-def write_requests(args: argparse.Namespace, round_no: int) -> str:
+def write_requests(args: argparse.Namespace, round_no: int, count: int = 0) -> str:
     """Enough signed pushes for the round, each with a fresh nonce and a unique MsgId."""
-    count = max(20000, args.seconds * 12000)
+    count = count or max(20000, args.seconds * 12000)
     stamp = str(int(time.time()))
     base = f"{round_no + 1}{int(time.time()) % 10**9:09d}"
     handle, path = tempfile.mkstemp(suffix=".tsv")
