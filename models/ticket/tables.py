@@ -98,6 +98,7 @@ class Ticket(Base):
         Index("ix_tickets_customer_created", "customer_id", "created_at"),
         Index("ix_tickets_created_at", "created_at"),  # figures (统计) by period
         Index("ix_tickets_phone", "phone"),  # repeat complaints by the same phone
+        Index("ix_tickets_updated_at_id", "updated_at", "id"),  # the API's change feed
     )
 
 
@@ -148,6 +149,7 @@ class Deadline(Base):
     __table_args__ = (
         Index("ix_deadlines_state_due", "state", "due_at"),
         Index("ix_deadlines_state_next_alert", "state", "next_alert_at"),
+        Index("ix_deadlines_clock_due", "clock", "due_at"),  # figures: clocks due in a period
     )
 
 
@@ -188,3 +190,22 @@ class TicketSequence(Base):
 
     day: Mapped[str] = mapped_column(String(8), primary_key=True)  # YYYYMMDD
     last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LedgerExport(Base):
+    """One ledger (台账) export: what it selects, how far the worker got, where the file is.
+
+    queued → running → done | failed; the back office polls the row for progress."""
+
+    __tablename__ = "ledger_exports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    params: Mapped[dict] = mapped_column(JSON, default=dict)  # TicketFilter.to_params()
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    status: Mapped[str] = mapped_column(String(10), default="queued")
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)
+    filename: Mapped[str] = mapped_column(String(200), default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
