@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, get_origin, get_type_hints
 
+from croniter import croniter
+
 from models.core.figures import Targets
 from models.core.sla import SlaPolicy
 from models.core.workflow import WorkflowConfig
@@ -351,6 +353,9 @@ def validate(settings: Settings) -> Settings:
             raise SettingsError(f"invalid setting sla.remind_at: {fraction} is not between 0 and 1")
     _validate_rating(settings.rating)
     _validate_api(settings.api)
+    for key in ("weekly_cron", "monthly_cron"):
+        if not croniter.is_valid(getattr(settings.bulletin, key)):
+            raise SettingsError(f"invalid setting bulletin.{key}: not a cron expression")
     for role in settings.bulletin.recipients:
         if role not in ("officer", "leader", "executive"):
             raise SettingsError(f"invalid setting bulletin.recipients: unknown role {role!r}")

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from bot.cli.bulletin import bulletin
 from bot.cli.business import business
 from bot.cli.jobs import cron, worker
 from bot.cli.ledger import ledger
@@ -163,6 +164,7 @@ cli.add_command(business)
 cli.add_command(worker)
 cli.add_command(cron)
 cli.add_command(ledger)
+cli.add_command(bulletin)
 
 if __name__ == "__main__":
     main()
