@@ -138,7 +138,6 @@ class ApiSettings:
 
     requests_per_minute: int = 120
     page_size: int = 100
-    max_page_size: int = 500
     cursor_lag_seconds: int = 5
 
 
@@ -398,11 +397,11 @@ def _validate_rating(rating: RatingSettings) -> None:
 
 
 def _validate_api(api: ApiSettings) -> None:
-    for key in ("requests_per_minute", "page_size", "max_page_size"):
+    for key in ("requests_per_minute", "page_size"):
         if getattr(api, key) <= 0:
             raise SettingsError(f"invalid setting api.{key}: must be positive")
-    if api.page_size > api.max_page_size:
-        raise SettingsError("invalid setting api.page_size: must not exceed api.max_page_size")
+    if api.page_size > 500:
+        raise SettingsError("invalid setting api.page_size: at most 500 (the API's ?limit=)")
 
 
 def _validate_clock(value: str) -> None:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from bot.cli.apikey import apikey
 from bot.cli.bulletin import bulletin
 from bot.cli.business import business
 from bot.cli.jobs import cron, worker
@@ -165,6 +166,7 @@ cli.add_command(worker)
 cli.add_command(cron)
 cli.add_command(ledger)
 cli.add_command(bulletin)
+cli.add_command(apikey)
 
 if __name__ == "__main__":
     main()
