@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, literal, select
 from sqlalchemy.orm import aliased
 
 from models.core.figures import (
@@ -88,53 +88,39 @@ def intake(period: Period, scope: Scope, now: datetime) -> Select:
     ).where(in_period(Ticket.created_at, period), *scoped(dims, scope))
 
 
-def _first_due_subquery() -> ColumnElement:
-    """The due time of a ticket's first resolve clock that was not replaced (by 延期 or 升级):
-    the deadline its first round was held to."""
-    return (
-        select(Deadline.due_at)
-        .where(
-            Deadline.ticket_id == Ticket.id,
-            Deadline.clock == "resolve",
-            Deadline.state != "superseded",
-        )
-        .order_by(Deadline.id)
-        .limit(1)
-        .correlate(Ticket)
-        .scalar_subquery()
-    )
-
-
-def _first_resolve_ids(period: Period) -> Select:
-    """Tickets whose first kept resolve clock falls due in the period (indexed on the clock)."""
-    earlier = aliased(Deadline)
-    return select(Deadline.ticket_id).where(
-        Deadline.clock == "resolve",
-        Deadline.state != "superseded",
-        in_period(Deadline.due_at, period),
-        ~exists().where(
-            earlier.ticket_id == Deadline.ticket_id,
-            earlier.clock == "resolve",
-            earlier.state != "superseded",
-            earlier.id < Deadline.id,
-        ),
-    )
-
-
 def due(period: Period, scope: Scope, now: datetime) -> Select:
     """Valid tickets due to be completed in the period (办结率's denominator): their first
-    round's resolve deadline falls in it; a ticket never routed counts when received."""
+    round's resolve deadline (the first resolve clock not replaced by 延期 or 升级) falls in
+    it; a ticket never routed (no resolve clock) counts when received. Two index-driven
+    halves, which no ticket can be in both of."""
+    earlier = aliased(Deadline)
     dims = ticket_dimensions()
-    no_clock = ~exists().where(Deadline.ticket_id == Ticket.id, Deadline.clock == "resolve")
-    when = func.coalesce(_first_due_subquery(), Ticket.created_at)
-    return _select(dims, Ticket.id, when, archived=Ticket.status == "archived").where(
+    archived = Ticket.status == "archived"
+    timed = (
+        _select(dims, Ticket.id, Deadline.due_at, archived=archived)
+        .select_from(Deadline)
+        .join(Ticket, Ticket.id == Deadline.ticket_id)
+        .where(
+            Deadline.clock == "resolve",
+            Deadline.state != "superseded",
+            in_period(Deadline.due_at, period),
+            ~exists().where(
+                earlier.ticket_id == Deadline.ticket_id,
+                earlier.clock == "resolve",
+                earlier.state != "superseded",
+                earlier.id < Deadline.id,
+            ),
+            Ticket.status != "invalid",
+            *scoped(dims, scope),
+        )
+    )
+    unrouted = _select(dims, Ticket.id, Ticket.created_at, archived=archived).where(
+        in_period(Ticket.created_at, period),
         Ticket.status != "invalid",
-        or_(
-            Ticket.id.in_(_first_resolve_ids(period)),
-            and_(in_period(Ticket.created_at, period), no_clock),
-        ),
+        ~exists().where(Deadline.ticket_id == Ticket.id, Deadline.clock == "resolve"),
         *scoped(dims, scope),
     )
+    return timed.union_all(unrouted)
 
 
 def _resolver(event) -> ColumnElement:
