@@ -21,6 +21,8 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from models.core.labels import CLOCKS
+
 PERIOD_NAMES = ("today", "week", "month", "last_week", "last_month", "year")
 PERIOD_LABELS = {
     "today": "今日",
@@ -31,7 +33,6 @@ PERIOD_LABELS = {
     "year": "本年",
 }
 # Timeline event kinds the figures count (written by the workflow's moves).
-RESOLVE_EVENT = "resolve"
 SATISFIED_EVENT = "archived"  # 回访满意，归档
 UNSATISFIED_EVENT = "reopened"  # 回访不满意，重办
 RETURN_EVENT = "return"  # 退单 (the move of issue 9; aligned when merged)
@@ -77,9 +78,9 @@ DEFINITIONS: dict[str, Definition] = {
     ),
     "final_satisfaction": Definition(
         "最终满意率",
-        "最后一次回访满意的工单",
-        "期间内回访已答复的工单（每件工单只计期间内最后一次回访）",
-        "按回访答复的时间计入期间",
+        "最近一次回访满意的工单",
+        "回访已答复的工单（每件工单只计最近一次回访）",
+        "按最近一次回访答复的时间计入期间",
     ),
     "on_time": Definition(
         "按时率",
@@ -326,6 +327,25 @@ class Figures:
         values["clocks"] = tuple(ClockFigure(**clock) for clock in data.get("clocks", ()))
         values["stars"] = tuple(data.get("stars", (0, 0, 0, 0, 0)))
         return cls(**values)
+
+
+def combine(parts: list[Figures]) -> Figures:
+    """The figures of several disjoint parts (departments of one period) added up."""
+    totals: dict = {}
+    clocks: dict[str, list[int]] = {}
+    stars = [0, 0, 0, 0, 0]
+    for part in parts:
+        for item in fields(Figures):
+            if item.name not in ("clocks", "stars"):
+                totals[item.name] = totals.get(item.name, 0) + getattr(part, item.name)
+        for clock in part.clocks:
+            counts = clocks.setdefault(clock.clock, [0, 0, 0])
+            for index, value in enumerate((clock.due, clock.met, clock.provisional)):
+                counts[index] += value
+        stars = [mine + theirs for mine, theirs in zip(stars, part.stars, strict=True)]
+    order = [name for name in CLOCKS if name in clocks] + sorted(set(clocks) - set(CLOCKS))
+    merged = tuple(ClockFigure(name, *clocks[name]) for name in order)
+    return Figures(**totals, clocks=merged, stars=tuple(stars))
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from models.core.figures import (
     Row,
     Scope,
     buckets,
+    combine,
 )
 from models.core.labels import CLOCKS, SEVERITY_LABELS
 from models.figures import sources
@@ -82,19 +83,47 @@ def trend(
     unit: str,
     timezone: str,
     scope: Scope = EVERYTHING,
+    counts: tuple | None = None,
 ) -> list[tuple[Period, Figures]]:
-    """The figures of each week or month of the period, in order (open counts left out)."""
+    """The figures of each week or month of the period, in order. By default the headline
+    figures only (`TREND_COUNTS`: received, completion, call-back satisfaction, stars), each
+    one pass over its table; `counts=COUNTS` adds the clocks and returns."""
     parts = tuple(buckets(period, unit, timezone))
-    table = grouped_figures(session, period, now, scope, Grouping(periods=parts))
+    grouping = Grouping(periods=parts)
+    table = grouped_figures(session, period, now, scope, grouping, counts or TREND_COUNTS)
     return [(part, table.get(index, Figures())) for index, part in enumerate(parts)]
 
 
+@dataclass(frozen=True)
+class Dashboard:
+    """What the dashboard shows: the period's figures, per department, and the trend."""
+
+    figures: Figures
+    departments: list[Row]
+    trend: list[tuple[Period, Figures]]
+
+
+def dashboard(
+    session: Session, period: Period, trend_period: Period, now: datetime, unit: str, timezone: str
+) -> Dashboard:
+    """The period's figures are the sum of its departments' (every ticket has exactly one
+    department key), so the period is counted once."""
+    departments = breakdown(session, period, now, "department")
+    total = combine([row.figures for row in departments])
+    return Dashboard(total, departments, trend(session, trend_period, now, unit, timezone))
+
+
 def grouped_figures(
-    session: Session, period: Period, now: datetime, scope: Scope, grouping: Grouping
+    session: Session,
+    period: Period,
+    now: datetime,
+    scope: Scope,
+    grouping: Grouping,
+    counts: tuple | None = None,
 ) -> dict[object, Figures]:
     span = grouping.span(period)
     found: dict[object, dict] = defaultdict(dict)
-    for count in COUNTS:
+    for count in counts or COUNTS:
         if grouping.periods and count is _backlog:
             continue  # the backlog is a snapshot, not a period's
         for key, values in count(session, span, now, scope, grouping).items():
@@ -169,18 +198,29 @@ def _due(session, period, now, scope, grouping) -> dict[object, dict]:
     )
 
 
-def _callbacks(session, period, now, scope, grouping) -> dict[object, dict]:
+def _first_callbacks(session, period, now, scope, grouping) -> dict[object, dict]:
     return _counted(
         session,
-        sources.callbacks,
+        sources.first_callbacks,
         period,
         now,
         scope,
         grouping,
-        first_answered=_count(lambda c: c.first),
-        first_satisfied=_count(lambda c: c.first & c.satisfied),
-        final_answered=_count(lambda c: c.last),
-        final_satisfied=_count(lambda c: c.last & c.satisfied),
+        first_answered=_count(),
+        first_satisfied=_count(lambda c: c.satisfied),
+    )
+
+
+def _last_callbacks(session, period, now, scope, grouping) -> dict[object, dict]:
+    return _counted(
+        session,
+        sources.last_callbacks,
+        period,
+        now,
+        scope,
+        grouping,
+        final_answered=_count(),
+        final_satisfied=_count(lambda c: c.satisfied),
     )
 
 
@@ -228,7 +268,17 @@ def _stars(session, period, now, scope, grouping) -> dict[object, dict]:
     return result
 
 
-COUNTS = (_intake, _due, _callbacks, _clocks, _backlog, _returns, _stars)
+TREND_COUNTS = (_intake, _due, _first_callbacks, _last_callbacks, _stars)
+COUNTS = (
+    _intake,
+    _due,
+    _first_callbacks,
+    _last_callbacks,
+    _clocks,
+    _backlog,
+    _returns,
+    _stars,
+)
 
 
 # --- labels of breakdown keys --------------------------------------------------------------

@@ -17,20 +17,11 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Select, and_, exists, false, func, literal, select
 from sqlalchemy.orm import aliased
 
-from models.core.figures import (
-    OPEN_STATUSES,
-    RESOLVE_EVENT,
-    RETURN_EVENT,
-    SATISFIED_EVENT,
-    UNSATISFIED_EVENT,
-    Period,
-    Scope,
-)
+from models.core.figures import OPEN_STATUSES, RETURN_EVENT, Period, Scope
 from models.people.tables import Staff
 from models.rating.tables import Rating
 from models.ticket.tables import Deadline, Ticket, TicketEvent
 
-CALLBACK_EVENTS = (SATISFIED_EVENT, UNSATISFIED_EVENT)
 DIMENSION_COLUMNS = ("department", "appeal_type", "channel", "severity", "person")
 
 
@@ -90,83 +81,33 @@ def intake(period: Period, scope: Scope, now: datetime) -> Select:
 
 def due(period: Period, scope: Scope, now: datetime) -> Select:
     """Valid tickets due to be completed in the period (办结率's denominator): their first
-    round's resolve deadline (the first resolve clock not replaced by 延期 or 升级) falls in
-    it; a ticket never routed (no resolve clock) counts when received. Two index-driven
-    halves, which no ticket can be in both of."""
-    earlier = aliased(Deadline)
+    round's resolve deadline, as extended or escalated (`completion_due_at`), falls in it; a
+    ticket never routed counts when it was received."""
     dims = ticket_dimensions()
-    archived = Ticket.status == "archived"
-    timed = (
-        _select(dims, Ticket.id, Deadline.due_at, archived=archived)
-        .select_from(Deadline)
-        .join(Ticket, Ticket.id == Deadline.ticket_id)
-        .where(
-            Deadline.clock == "resolve",
-            Deadline.state != "superseded",
-            in_period(Deadline.due_at, period),
-            ~exists().where(
-                earlier.ticket_id == Deadline.ticket_id,
-                earlier.clock == "resolve",
-                earlier.state != "superseded",
-                earlier.id < Deadline.id,
-            ),
-            Ticket.status != "invalid",
-            *scoped(dims, scope),
-        )
-    )
-    unrouted = _select(dims, Ticket.id, Ticket.created_at, archived=archived).where(
-        in_period(Ticket.created_at, period),
+    return _select(
+        dims, Ticket.id, Ticket.completion_due_at, archived=Ticket.status == "archived"
+    ).where(
+        in_period(Ticket.completion_due_at, period),
         Ticket.status != "invalid",
-        ~exists().where(Deadline.ticket_id == Ticket.id, Deadline.clock == "resolve"),
         *scoped(dims, scope),
     )
-    return timed.union_all(unrouted)
 
 
-def _resolver(event) -> ColumnElement:
-    """Who resolved the round a call-back answers: the last 办结 before it."""
-    resolve = aliased(TicketEvent)
-    return (
-        select(resolve.actor_staff_id)
-        .where(
-            resolve.ticket_id == event.ticket_id,
-            resolve.kind == RESOLVE_EVENT,
-            resolve.id < event.id,
-        )
-        .order_by(resolve.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
+def first_callbacks(period: Period, scope: Scope, now: datetime) -> Select:
+    """Tickets whose first call-back was answered in the period (首次回访), credited to the
+    person who had resolved the round."""
+    dims = ticket_dimensions(person=Ticket.first_callback_staff_id)
+    return _select(
+        dims, Ticket.id, Ticket.first_callback_at, satisfied=Ticket.first_callback_satisfied
+    ).where(in_period(Ticket.first_callback_at, period), *scoped(dims, scope))
 
 
-def callbacks(period: Period, scope: Scope, now: datetime) -> Select:
-    """Call-back answers (回访满意/不满意) given in the period, each flagged whether it was the
-    ticket's first call-back ever and whether it was its last one in the period."""
-    event, other = TicketEvent, aliased(TicketEvent)
-    dims = ticket_dimensions(person=_resolver(event))
-
-    def another(condition) -> ColumnElement[bool]:
-        return ~exists().where(
-            other.ticket_id == event.ticket_id, other.kind.in_(CALLBACK_EVENTS), condition
-        )
-
-    return (
-        _select(
-            dims,
-            event.ticket_id,
-            event.created_at,
-            satisfied=event.kind == SATISFIED_EVENT,
-            first=another(other.id < event.id),
-            last=another(and_(other.id > event.id, other.created_at < period.end)),
-        )
-        .join(Ticket, Ticket.id == event.ticket_id)
-        .where(
-            event.kind.in_(CALLBACK_EVENTS),
-            in_period(event.created_at, period),
-            Ticket.status != "invalid",
-            *scoped(dims, scope),
-        )
-    )
+def last_callbacks(period: Period, scope: Scope, now: datetime) -> Select:
+    """Tickets whose latest call-back was answered in the period (最终满意率)."""
+    dims = ticket_dimensions(person=Ticket.last_callback_staff_id)
+    return _select(
+        dims, Ticket.id, Ticket.last_callback_at, satisfied=Ticket.last_callback_satisfied
+    ).where(in_period(Ticket.last_callback_at, period), *scoped(dims, scope))
 
 
 def clocks(period: Period, scope: Scope, now: datetime) -> Select:
@@ -260,14 +201,6 @@ def _flag(name: str) -> Callable[[object], ColumnElement[bool]]:
     return lambda columns: columns[name]
 
 
-def _both(*names: str) -> Callable[[object], ColumnElement[bool]]:
-    return lambda columns: and_(*(columns[name] for name in names))
-
-
-def _first_unsatisfied(columns) -> ColumnElement[bool]:
-    return and_(columns["first"], ~columns["satisfied"])
-
-
 # Every number the dashboard shows, by name: what its link lists.
 MEASURES: dict[str, Behind] = {
     "received": Behind(intake),
@@ -278,11 +211,11 @@ MEASURES: dict[str, Behind] = {
     "due": Behind(due),
     "archived": Behind(due, _flag("archived")),
     "not_archived": Behind(due, lambda c: ~c["archived"]),
-    "first_answered": Behind(callbacks, _flag("first")),
-    "first_satisfied": Behind(callbacks, _both("first", "satisfied")),
-    "first_unsatisfied": Behind(callbacks, _first_unsatisfied),
-    "final_answered": Behind(callbacks, _flag("last")),
-    "final_satisfied": Behind(callbacks, _both("last", "satisfied")),
+    "first_answered": Behind(first_callbacks),
+    "first_satisfied": Behind(first_callbacks, _flag("satisfied")),
+    "first_unsatisfied": Behind(first_callbacks, lambda c: ~c["satisfied"]),
+    "final_answered": Behind(last_callbacks),
+    "final_satisfied": Behind(last_callbacks, _flag("satisfied")),
     "clocks_due": Behind(clocks),
     "clocks_late": Behind(clocks, lambda c: ~c["met"]),
     "open": Behind(backlog),

@@ -111,7 +111,9 @@ def month(runtime) -> dict[str, str]:
     move(runtime, t["T6"], "周敏", "assign", at(13, 9), handler_name="陈静")
     # T7 received in October: first call-back in October, the final one in November.
     t["T7"] = new_ticket(runtime, at(20, 9, month=10), "archived", handler="王芳",
-                         department="运行维护部")  # fmt: skip
+                         department="运行维护部", first_callback_at=at(28, 10, month=10),
+                         first_callback_satisfied=False, last_callback_at=at(3, 10),
+                         last_callback_satisfied=True)  # fmt: skip
     # T8 never routed, a repeat flagged for accountability.
     t["T8"] = new_ticket(runtime, at(27, 9), repeat_flag=True, accountability_flag=True)
     with transaction(runtime.sessions) as session:
@@ -238,6 +240,15 @@ def test_a_trend_puts_each_figure_in_its_week(runtime, month):
     received = [figures.received for _, figures in weeks]
     # 11-01 (a Sunday) | T1 T2 T3 | T4 T6 | T5 | T8 | 11-30
     assert received == [0, 3, 2, 1, 1, 0]
+
+
+def test_the_dashboard_counts_the_period_once_as_the_sum_of_its_departments(runtime, month):
+    with runtime.sessions() as session:
+        board = compute.dashboard(session, NOVEMBER, NOVEMBER, NOW, "week", "Asia/Shanghai")
+        alone = compute.figures(session, NOVEMBER, NOW)
+    assert board.figures == alone
+    # T1 on 11-02 | T4 on 11-11, T6 on 11-12
+    assert [figures.first_answered for _, figures in board.trend] == [0, 1, 2, 0, 0, 0]
 
 
 @pytest.mark.parametrize("measure", sorted(MEASURES))
