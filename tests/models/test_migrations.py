@@ -43,14 +43,17 @@ def test_the_figures_columns_of_existing_tickets_are_filled_from_their_history(t
         "INSERT INTO deadlines (ticket_id, clock, started_at, due_at, provisional, state) "
         "VALUES (1, 'resolve', '2026-11-02 02:00:00', :due, 0, :state)"
     )
+    staff = (
+        "INSERT INTO staff (id, name, role, phone, active, created_at) "
+        "VALUES (7, '王芳', 'handler', '', 1, '2026-11-01 00:00:00')"
+    )
     event = (
         "INSERT INTO ticket_events (ticket_id, kind, actor_role, actor_name, actor_staff_id, "
         "channel, text, from_status, to_status, created_at) "
         "VALUES (1, :kind, 'officer', '', :staff, 'wechat', '', '', '', :at)"
     )
     with engine.begin() as connection:
-        connection.execute(text("INSERT INTO staff (id, name, role, phone, active, created_at) "
-                                "VALUES (7, '王芳', 'handler', '', 1, '2026-11-01 00:00:00')"))  # fmt: skip
+        connection.execute(text(staff))
         connection.execute(text(ticket), {"id": 1, "number": "TS202611020001"})
         connection.execute(text(ticket), {"id": 2, "number": "TS202611020002"})
         for due, state in (("2026-11-03 02:00:00", "superseded"), ("2026-11-05 02:00:00", "met"),
