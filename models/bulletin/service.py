@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from models.bulletin.tables import Bulletin
@@ -63,6 +63,14 @@ def title_of(kind: str, period: Period, timezone: str) -> str:
     return f"{first:%Y年%m月%d日}至{last:%m月%d日}投诉处理情况周通报"
 
 
+def short_title(kind: str, period: Period, timezone: str) -> str:
+    """What the push shows (a template's thing field holds at most 20 characters)."""
+    first, last = period.local_dates(timezone)
+    if kind == "monthly":
+        return f"{first.year}年{first.month}月月度通报"
+    return f"{first.month}月{first.day}日至{last.month}月{last.day}日周通报"
+
+
 def issue(
     session: Session, kind: str, now: datetime, config: BulletinConfig
 ) -> tuple[Bulletin, bool]:
@@ -83,7 +91,8 @@ def issue(
     )
     session.add(bulletin)
     session.flush()
-    payload = Payload(bulletin_id=bulletin.id, note=bulletin.title, stage="定期通报")
+    note = short_title(kind, period, config.timezone)
+    payload = Payload(bulletin_id=bulletin.id, note=note, stage="定期通报")
     for role in config.recipients:
         for staff_id in notifications.recipient_staff_ids(session, role, None):
             notifications.notify_staff(session, staff_id, "bulletin", None, payload, now)
@@ -165,10 +174,15 @@ def _row_values(row: Row) -> dict:
 
 
 def _overdue(session: Session, now: datetime, zone: ZoneInfo, limit: int) -> list[dict]:
+    earliest = (
+        select(func.min(Deadline.due_at))
+        .where(Deadline.ticket_id == Ticket.id, Deadline.state == "running")
+        .scalar_subquery()
+    )
     statement = (
         select(Ticket)
         .where(overdue_condition(now))
-        .order_by(Ticket.id)
+        .order_by(earliest, Ticket.id)
         .limit(limit)
         .options(selectinload(Ticket.deadlines), selectinload(Ticket.handling_department))
     )

@@ -38,6 +38,11 @@ def people(
     return sorted(result, key=lambda p: (-p.criticism - p.breaches, -p.low_ratings, p.name))
 
 
+def _by_ticket(scope: Scope) -> bool:
+    """Whether the scope needs the ticket a record is about (to join it only then)."""
+    return any(value is not None for value in (scope.appeal_type, scope.channel, scope.severity))
+
+
 def _ticket_scope(scope: Scope, staff_id, department_id) -> list[ColumnElement[bool]]:
     wanted = [
         (staff_id, scope.staff_id),
@@ -52,15 +57,17 @@ def _ticket_scope(scope: Scope, staff_id, department_id) -> list[ColumnElement[b
 def _records(session: Session, period: Period, scope: Scope):
     statement = (
         select(RatingRecord.staff_id, RatingRecord.kind, func.count())
-        .join(Rating, Rating.id == RatingRecord.rating_id)
         .join(Staff, Staff.id == RatingRecord.staff_id)
-        .outerjoin(Ticket, Ticket.id == Rating.ticket_id)
         .where(
             in_period(RatingRecord.created_at, period),
             *_ticket_scope(scope, RatingRecord.staff_id, Staff.department_id),
         )
         .group_by(RatingRecord.staff_id, RatingRecord.kind)
     )
+    if _by_ticket(scope):
+        statement = statement.join(Rating, Rating.id == RatingRecord.rating_id).join(
+            Ticket, Ticket.id == Rating.ticket_id
+        )
     return session.execute(statement).all()
 
 
@@ -68,13 +75,14 @@ def _breaches(session: Session, period: Period, scope: Scope):
     statement = (
         select(SlaBreach.staff_id, func.count())
         .join(Staff, Staff.id == SlaBreach.staff_id)
-        .join(Ticket, Ticket.id == SlaBreach.ticket_id)
         .where(
             in_period(SlaBreach.breached_at, period),
             *_ticket_scope(scope, SlaBreach.staff_id, Staff.department_id),
         )
         .group_by(SlaBreach.staff_id)
     )
+    if _by_ticket(scope):
+        statement = statement.join(Ticket, Ticket.id == SlaBreach.ticket_id)
     return session.execute(statement).all()
 
 
@@ -87,13 +95,14 @@ def _ratings(session: Session, period: Period, scope: Scope, low: int):
             func.count().filter(Rating.stars <= low),
         )
         .join(Staff, Staff.id == Rating.staff_id)
-        .outerjoin(Ticket, Ticket.id == Rating.ticket_id)
         .where(
             in_period(Rating.created_at, period),
             *_ticket_scope(scope, Rating.staff_id, Staff.department_id),
         )
         .group_by(Rating.staff_id)
     )
+    if _by_ticket(scope):
+        statement = statement.join(Ticket, Ticket.id == Rating.ticket_id)
     return session.execute(statement).all()
 
 

@@ -109,7 +109,7 @@ def test_a_bulletin_is_issued_once_and_pushed_to_officer_and_leaders(live, fake_
             == live.settings.templates.kinds["bulletin"]["id"]
         ]  # fmt: skip
         assert message["body"]["url"] == f"{live.settings.web.base_url}/bulletins/{first}"
-        assert message["body"]["data"]["thing1"]["value"].startswith("2026年11月23日")
+        assert message["body"]["data"]["thing1"]["value"] == "11月23日至11月29日周通报"
     with live.sessions() as session:
         recipients = session.scalars(
             select(Staff.role)
