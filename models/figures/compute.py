@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, case, func, literal_column, select
+from sqlalchemy import ColumnElement, case, func, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from models.core.figures import (
@@ -40,6 +40,8 @@ class Grouping:
     periods: tuple[Period, ...] = ()
 
     def key(self, rows) -> ColumnElement:
+        # A CASE over the buckets' ends: on PostgreSQL as fast as width_bucket and twice as
+        # fast as date_trunc in the local zone.
         if self.periods:
             whens = [(rows.c.at < part.end, index) for index, part in enumerate(self.periods)]
             return case(*whens, else_=None)
@@ -106,10 +108,20 @@ class Dashboard:
 def dashboard(
     session: Session, period: Period, trend_period: Period, now: datetime, unit: str, timezone: str
 ) -> Dashboard:
-    """The period's figures are the sum of its departments' (every ticket has exactly one
-    department key), so the period is counted once."""
-    departments = breakdown(session, period, now, "department")
+    """The period per department (all but the clocks, which are counted for the whole from
+    their index), the whole as the sum of its departments (every ticket has exactly one
+    department key), and the trend of the headline figures."""
+    table = grouped_figures(
+        session, period, now, EVERYTHING, Grouping(dimension="department"), DEPARTMENT_COUNTS
+    )
+    labels = key_labels(session, "department", table.keys())
+    departments = sorted(
+        (Row(key, labels[key], values) for key, values in table.items()),
+        key=lambda row: (-row.figures.received, -row.figures.due, row.label),
+    )
+    clocks = _clocks(session, period, now, EVERYTHING, Grouping()).get(0, {}).get("clocks", {})
     total = combine([row.figures for row in departments])
+    total = replace(total, clocks=_assemble({"clocks": clocks}).clocks)
     return Dashboard(total, departments, trend(session, trend_period, now, unit, timezone))
 
 
@@ -122,6 +134,7 @@ def grouped_figures(
     counts: tuple | None = None,
 ) -> dict[object, Figures]:
     span = grouping.span(period)
+    _without_jit(session)
     found: dict[object, dict] = defaultdict(dict)
     for count in counts or COUNTS:
         if grouping.periods and count is _backlog:
@@ -132,6 +145,13 @@ def grouped_figures(
     if not grouping.grouped and 0 not in result:
         result[0] = Figures()
     return result
+
+
+def _without_jit(session: Session) -> None:
+    """PostgreSQL's JIT compiles each of these short aggregates for longer than it saves
+    (≈150 ms a query at a million rows): off for this transaction."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL jit = off"))
 
 
 def _assemble(values: dict) -> Figures:
@@ -242,7 +262,8 @@ def _returns(session, period, now, scope, grouping) -> dict[object, dict]:
 
 
 def _clocks(session, period, now, scope, grouping) -> dict[object, dict]:
-    rows = sources.clocks(period, scope, now).subquery()
+    by_ticket = grouping.dimension is not None
+    rows = sources.clocks(period, scope, now, by_ticket=by_ticket).subquery()
     key = grouping.key(rows).label("key")
     statement = select(
         key,
@@ -269,6 +290,7 @@ def _stars(session, period, now, scope, grouping) -> dict[object, dict]:
 
 
 TREND_COUNTS = (_intake, _due, _first_callbacks, _last_callbacks, _stars)
+DEPARTMENT_COUNTS = (*TREND_COUNTS, _backlog, _returns)
 COUNTS = (
     _intake,
     _due,

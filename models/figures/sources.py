@@ -14,10 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, literal, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, literal, null, select
 from sqlalchemy.orm import aliased
 
-from models.core.figures import OPEN_STATUSES, RETURN_EVENT, Period, Scope
+from models.core.figures import EVERYTHING, OPEN_STATUSES, RETURN_EVENT, Period, Scope
 from models.people.tables import Staff
 from models.rating.tables import Rating
 from models.ticket.tables import Deadline, Ticket, TicketEvent
@@ -110,28 +110,32 @@ def last_callbacks(period: Period, scope: Scope, now: datetime) -> Select:
     ).where(in_period(Ticket.last_callback_at, period), *scoped(dims, scope))
 
 
-def clocks(period: Period, scope: Scope, now: datetime) -> Select:
+def clocks(period: Period, scope: Scope, now: datetime, *, by_ticket: bool = True) -> Select:
     """SLA clocks of valid tickets that came due in the period (and are due by now); a clock
-    replaced by 延期 or 升级 is left out, its successor counts."""
-    dims = ticket_dimensions()
+    replaced by 延期 or 升级 is left out, its successor counts. Without a scope and with
+    `by_ticket` false the same rows are read from the clocks' index alone (no dimensions)."""
     due_by = min(period.end, now)
+    window = (
+        Deadline.state != "superseded",
+        Deadline.due_at >= period.start,
+        Deadline.due_at < due_by,
+    )
+    flags = {
+        "clock": Deadline.clock,
+        "met": Deadline.state == "met",
+        "provisional": Deadline.provisional,
+    }
+    if not by_ticket and scope == EVERYTHING:
+        invalid = select(Ticket.id).where(Ticket.status == "invalid")
+        nothing = {name: null() for name in DIMENSION_COLUMNS}
+        return _select(nothing, Deadline.ticket_id, Deadline.due_at, **flags).where(
+            *window, Deadline.ticket_id.not_in(invalid)
+        )
+    dims = ticket_dimensions()
     return (
-        _select(
-            dims,
-            Deadline.ticket_id,
-            Deadline.due_at,
-            clock=Deadline.clock,
-            met=Deadline.state == "met",
-            provisional=Deadline.provisional,
-        )
+        _select(dims, Deadline.ticket_id, Deadline.due_at, **flags)
         .join(Ticket, Ticket.id == Deadline.ticket_id)
-        .where(
-            Deadline.state != "superseded",
-            Deadline.due_at >= period.start,
-            Deadline.due_at < due_by,
-            Ticket.status != "invalid",
-            *scoped(dims, scope),
-        )
+        .where(*window, Ticket.status != "invalid", *scoped(dims, scope))
     )
 
 
