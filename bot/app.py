@@ -24,6 +24,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.extensions["bihuan.inbox"] = Inbox(runtime)
     app.secret_key = runtime.settings.web.secret_key or _per_process_secret()
 
+    from bot.api.views import register as register_api
     from bot.rate_page import blueprint as rate_page
     from bot.web import init_web
     from bot.web.setup import not_found_anywhere
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.register_blueprint(webhook)
     app.register_blueprint(rate_page)
     init_web(app, runtime)
+    register_api(app)
     app.add_url_rule("/healthz", "healthz", healthz)
     app.register_error_handler(404, not_found_anywhere)
     app.register_error_handler(405, not_found_anywhere)

@@ -40,6 +40,7 @@ KIND_LABELS = {
     "invalid_reason": "无效投诉说明",
     "government_intake": "政府平台投诉待批转",
     "urgent": "燃气泄漏紧急投诉",
+    "bulletin": "定期通报",
 }
 
 
@@ -106,6 +107,14 @@ def ticket_url(settings: Settings, ticket: Ticket | None) -> str:
     if ticket is None:
         return settings.web.base_url
     return f"{settings.web.base_url.rstrip('/')}/tickets/{ticket.number}"
+
+
+def staff_url(settings: Settings, row: Notification, ticket: Ticket | None) -> str:
+    """The back-office page a staff push links to: the bulletin, else the ticket."""
+    bulletin_id = Payload.from_json(row.payload).bulletin_id
+    if bulletin_id is not None:
+        return f"{settings.web.base_url.rstrip('/')}/bulletins/{bulletin_id}"
+    return ticket_url(settings, ticket)
 
 
 def customer_text(row: Notification, available: dict[str, str]) -> str:

@@ -1,6 +1,8 @@
 """Every table, registered on one metadata (used by Alembic and by tests)."""
 
+from models.access.tables import ApiKey
 from models.base import Base
+from models.bulletin.tables import Bulletin
 from models.inbound import InboundMessage
 from models.notification.tables import Notification
 from models.people.tables import BindingCode, Customer, Department, LoginThrottle, Staff
@@ -8,6 +10,7 @@ from models.rating.tables import BusinessRecord, Rating, RatingCallback, RatingN
 from models.ticket.tables import (
     Deadline,
     DeadlineAlert,
+    LedgerExport,
     SlaBreach,
     Ticket,
     TicketEvent,
@@ -17,7 +20,10 @@ from models.ticket.tables import (
 metadata = Base.metadata
 
 __all__ = [
+    "ApiKey",
     "Base",
+    "Bulletin",
+    "LedgerExport",
     "BindingCode",
     "BusinessRecord",
     "Notification",

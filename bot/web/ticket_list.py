@@ -4,7 +4,6 @@ view can be bookmarked and shared; keyset paging (`after` / `before`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
 from flask import request
@@ -13,10 +12,11 @@ from werkzeug.datastructures import MultiDict
 
 from bot.web.access import user
 from bot.web.blueprint import blueprint
-from bot.web.context import db, now, page, runtime, zone
+from bot.web.context import db, now, page, runtime
+from models.core.figures import PERIOD_LABELS, named_period
 from models.core.labels import SEVERITY_LABELS, STATUS_LABELS
 from models.core.workflow import SOURCE_CHANNELS
-from models.ticket import listing
+from models.ticket import filters, listing
 from models.ticket import queries as ticket_queries
 
 FLAGS = {
@@ -26,16 +26,16 @@ FLAGS = {
     "accountability": "责任追究",
     "callback": "待电话回访",
 }
-STATUSES = {listing.OPEN: "在办（未归档）", **STATUS_LABELS}
-PERIODS = {"today": "今日", "week": "本周", "month": "本月"}
-KEPT = ("status", "dept", "type", "channel", "severity", *FLAGS, "from", "to", "q")
+STATUSES = {filters.OPEN: "在办（未归档）", **STATUS_LABELS}
+PERIODS = {name: PERIOD_LABELS[name] for name in ("today", "week", "month", "last_month")}
+KEPT = (*filters.PARAMS.values(), "from", "to")
 
 
 @dataclass
 class ListArgs:
-    """The list's URL parameters, read and checked."""
+    """The list's URL parameters: as typed (for the form) and as the shared filter."""
 
-    chosen: listing.TicketFilter
+    chosen: filters.TicketFilter
     values: dict[str, str]
     after: int | None = None
     before: int | None = None
@@ -71,20 +71,11 @@ def ticket_list():
 def read_args(source: MultiDict) -> ListArgs:
     values = {key: source.get(key, "").strip() for key in KEPT if source.get(key, "").strip()}
     problems: list[str] = []
-    since = _day(values.get("from"), problems, "开始日期")
-    until = _day(values.get("to"), problems, "结束日期")
-    department = values.get("dept", "")
-    chosen = listing.TicketFilter(
-        status=values.get("status", "") if values.get("status") in STATUSES else "",
-        department_id=int(department) if department.isdigit() else None,
-        appeal_type=values.get("type", ""),
-        channel=values.get("channel", ""),
-        severity=values.get("severity", "") if values.get("severity") in SEVERITY_LABELS else "",
-        since=_start_of(since),
-        until=_start_of(until + timedelta(days=1)) if until else None,
-        search=values.get("q", "")[:64],
-        **{flag: values.get(flag) == "1" for flag in FLAGS},
-    )
+    try:
+        chosen = filters.TicketFilter.from_params(values, runtime().policy.timezone)
+    except filters.FilterError as problem:
+        problems.append(f"{problem}；已忽略筛选条件。")
+        chosen = filters.TicketFilter()
     return ListArgs(
         chosen=chosen,
         values=values,
@@ -108,22 +99,10 @@ def list_url(values: dict[str, str], **changes: str | int | None) -> str:
 
 def period_range(period: str) -> tuple[str, str]:
     """今日 / 本周 / 本月 as the list's from/to dates."""
-    start, end = ticket_queries.period_bounds(period, now(), runtime().policy.timezone)
-    return start.astimezone(zone()).date().isoformat(), end.astimezone(zone()).date().isoformat()
-
-
-def _day(raw: str | None, problems: list[str], label: str) -> date | None:
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        problems.append(f"{label}「{raw}」不是有效日期（格式：2026-11-28），已忽略。")
-        return None
-
-
-def _start_of(day: date | None) -> datetime | None:
-    return datetime.combine(day, time(0), tzinfo=zone()) if day else None
+    first, last = named_period(period, now(), runtime().policy.timezone).local_dates(
+        runtime().policy.timezone
+    )
+    return first.isoformat(), last.isoformat()
 
 
 def _cursor(raw: str | None) -> int | None:

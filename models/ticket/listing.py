@@ -1,5 +1,7 @@
-"""The ticket list of the back office (工单台账): who sees which tickets, filters, search and
-keyset paging, as functions taking a session. Nothing here commits.
+"""The ticket list of the back office (工单台账): who sees which tickets and keyset paging, as
+functions taking a session; which tickets the filters and the search mean is the shared
+``models.ticket.filters`` (the same as the ledger export and the dashboard's links). Nothing
+here commits.
 
 Paging is by keyset on the ticket id (newest first), so a page costs the same at 100,000
 tickets as at 100: the database walks the primary key (or the department and clerk indexes)
@@ -9,45 +11,17 @@ from the last id shown, never skipping rows with OFFSET. The count beside it sto
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, false, func, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
-from models.core.phones import normalize_phone
 from models.core.workflow import SEES_EVERY_TICKET, Actor, Role
-from models.ticket.tables import Deadline, Ticket
+from models.ticket import filters
+from models.ticket.tables import Ticket
 
-OPEN = "open"  # a status filter of its own: not archived and not invalid (在办)
-OPEN_STATUSES = ("received", "assigned", "processing", "resolved")
-NUMBER_PREFIX = re.compile(r"TS\d{0,12}")
-DIGITS = re.compile(r"\d{4,32}")
 COUNT_CAP = 10_000  # the list says "10000 件以上" beyond this
-
-
-@dataclass(frozen=True)
-class TicketFilter:
-    """What the list shows: every field is one URL parameter (a view can be bookmarked)."""
-
-    status: str = ""
-    department_id: int | None = None
-    appeal_type: str = ""
-    channel: str = ""
-    severity: str = ""
-    overdue: bool = False
-    repeat: bool = False
-    accountability: bool = False
-    callback: bool = False  # a phone call-back is waiting (待电话回访)
-    urgent: bool = False
-    since: datetime | None = None  # created at or after
-    until: datetime | None = None  # created before
-    search: str = ""
-
-    def is_empty(self) -> bool:
-        return all(getattr(self, f.name) in (None, "", False) for f in fields(self))
 
 
 @dataclass(frozen=True)
@@ -73,70 +47,10 @@ def visible_to(actor: Actor) -> ColumnElement[bool]:
     return or_(*mine) if mine else false()
 
 
-def conditions(chosen: TicketFilter, now: datetime) -> list[ColumnElement[bool]]:
-    """One SQL condition per filter that is set."""
-    found: list[ColumnElement[bool]] = []
-    if chosen.status == OPEN:
-        found.append(Ticket.status.in_(OPEN_STATUSES))
-    elif chosen.status:
-        found.append(Ticket.status == chosen.status)
-    columns = {
-        "department_id": Ticket.handling_department_id,
-        "appeal_type": Ticket.appeal_type,
-        "channel": Ticket.source_channel,
-        "severity": Ticket.severity,
-    }
-    for name, column in columns.items():
-        value = getattr(chosen, name)
-        if value not in (None, ""):
-            found.append(column == value)
-    flags = {
-        "repeat": Ticket.repeat_flag,
-        "accountability": Ticket.accountability_flag,
-        "callback": Ticket.phone_callback,
-        "urgent": Ticket.urgent,
-    }
-    found += [column.is_(True) for name, column in flags.items() if getattr(chosen, name)]
-    if chosen.overdue:
-        late = select(Deadline.ticket_id).where(Deadline.state == "running", Deadline.due_at < now)
-        found.append(Ticket.id.in_(late))
-    if chosen.since is not None:
-        found.append(Ticket.created_at >= chosen.since)
-    if chosen.until is not None:
-        found.append(Ticket.created_at < chosen.until)
-    if chosen.search.strip():
-        found.append(search_condition(chosen.search))
-    return found
-
-
-def search_condition(raw: str) -> ColumnElement[bool]:
-    """单号 (or its beginning), 电话, 户号, the platform's number, or words of the address or
-    the customer's name."""
-    text = unicodedata.normalize("NFKC", raw).strip()
-    upper = text.upper()
-    if NUMBER_PREFIX.fullmatch(upper):
-        return Ticket.number == upper if len(upper) == 14 else Ticket.number.startswith(upper)
-    phone = normalize_phone(text)
-    matches: list[ColumnElement[bool]] = [Ticket.phone == phone] if phone else []
-    if DIGITS.fullmatch(text):
-        matches += [Ticket.gas_account == text, Ticket.external_number == text]
-        if len(text) == 4:
-            matches.append(Ticket.phone.endswith(text))  # 尾号
-        return or_(*matches)
-    if phone:
-        return or_(*matches)
-    matches += [
-        Ticket.external_number == text,
-        Ticket.customer_name == text,
-        Ticket.address.contains(text, autoescape=True),
-    ]
-    return or_(*matches)
-
-
 def page(
     session: Session,
     actor: Actor,
-    chosen: TicketFilter,
+    chosen: filters.TicketFilter,
     now: datetime,
     size: int,
     *,
@@ -144,7 +58,7 @@ def page(
     before: int | None = None,
 ) -> ListPage:
     """One page, newest first: older than ``after``, or the page just newer than ``before``."""
-    where = [visible_to(actor), *conditions(chosen, now)]
+    where = [visible_to(actor), *filters.where(chosen, now)]
     statement: Select = select(Ticket).where(*where)
     if before is not None:
         statement = statement.where(Ticket.id > before).order_by(Ticket.id.asc())

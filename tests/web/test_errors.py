@@ -39,7 +39,7 @@ def test_an_unknown_page_is_a_chinese_404_for_people_and_json_for_machines(site)
     client = signed_in(site, "officer")
     page = client.get("/no-such-page")
     assert page.status_code == 404 and "页面不存在" in text_of(page)
-    assert client.get("/api/tickets").get_json() == {"error": "not found"}
+    assert client.get("/api/no-such-thing").get_json() == {"error": "not found"}
     wrong_method = client.delete("/tickets")
     assert wrong_method.status_code == 405 and "请求方式不对" in text_of(wrong_method)
 

@@ -154,8 +154,8 @@ def test_the_filters_live_in_the_url_and_survive_paging(site):
     assert 'value="幸福路"' in html  # the search box shows the search
 
 
-def test_a_bad_date_is_ignored_with_a_note(site):
+def test_a_bad_date_is_answered_with_a_note(site):
     make_ticket(site)
     response = signed_in(site, "officer").get("/tickets?from=2026-13-45")
     assert response.status_code == 200
-    assert "不是有效日期" in response.get_data(as_text=True)
+    assert "参数 from / to 须为日期" in response.get_data(as_text=True)

@@ -1,7 +1,7 @@
 """back office sign-in, login throttles, intake columns
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0009
 Create Date: 2026-11-29 00:57:14.737514
 
 Passwords and sign-in throttles of the back office (issue 11); who registered a ticket, the
@@ -14,7 +14,7 @@ import models.base
 
 
 revision = '0008'
-down_revision = '0005'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

@@ -12,6 +12,7 @@ from bot.db import transaction
 from models.core.workflow import Actor, Role, can_view
 from models.people.tables import Department, Staff
 from models.ticket import listing
+from models.ticket.filters import TicketFilter
 from models.ticket.service import snapshot
 from models.ticket.tables import Ticket
 from tests.factories import add_ticket
@@ -43,7 +44,7 @@ def test_the_list_shows_exactly_what_can_view_allows(runtime, demo):
         tickets = list(session.scalars(select(Ticket)))
         for actor in actors:
             rule = {t.id for t in tickets if can_view(snapshot(t), actor)}
-            shown = listing.page(session, actor, listing.TicketFilter(), now, 1000)
+            shown = listing.page(session, actor, TicketFilter(), now, 1000)
             assert {t.id for t in shown.tickets} == rule, actor
             assert shown.total == len(rule)
 
