@@ -38,6 +38,8 @@ KIND_LABELS = {
     "escalated": "工单已升级",
     "accountability": "重复投诉责任追究",
     "invalid_reason": "无效投诉说明",
+    "government_intake": "政府平台投诉待批转",
+    "urgent": "燃气泄漏紧急投诉",
     "bulletin": "定期通报",
 }
 
