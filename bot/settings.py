@@ -82,6 +82,7 @@ class CalendarSettings:
     configured_years: list = field(default_factory=list)
     extra_holidays: list = field(default_factory=list)
     extra_workdays: list = field(default_factory=list)
+    refresh_seconds: int = 30
 
 
 @dataclass(frozen=True)
@@ -314,6 +315,8 @@ def validate(settings: Settings) -> Settings:
             raise SettingsError(f"invalid setting sla.remind_at: {fraction} is not between 0 and 1")
     _validate_rating(settings.rating)
     _validate_clock(settings.calendar.workday_start)
+    if settings.calendar.refresh_seconds < 0:
+        raise SettingsError("invalid setting calendar.refresh_seconds: must not be negative")
     _validate_timezone(settings.app.timezone)
     return settings
 

@@ -1,11 +1,14 @@
 """Every table, registered on one metadata (used by Alembic and by tests)."""
 
+from models.audit.tables import AuditEntry
 from models.base import Base
+from models.calendar.tables import CalendarDay, CalendarVersion, CalendarYear
 from models.inbound import InboundMessage
 from models.notification.tables import Notification
-from models.people.tables import BindingCode, Customer, Department, Staff
+from models.people.tables import BindingCode, Customer, Department, Designation, Staff
 from models.rating.tables import BusinessRecord, Rating, RatingCallback, RatingNotice, RatingRecord
 from models.ticket.tables import (
+    AccountabilityReview,
     Deadline,
     DeadlineAlert,
     SlaBreach,
@@ -17,6 +20,12 @@ from models.ticket.tables import (
 metadata = Base.metadata
 
 __all__ = [
+    "AccountabilityReview",
+    "AuditEntry",
+    "CalendarDay",
+    "CalendarVersion",
+    "CalendarYear",
+    "Designation",
     "Base",
     "BindingCode",
     "BusinessRecord",

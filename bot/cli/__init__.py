@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from bot.cli.business import business
+from bot.cli.calendar import calendar
 from bot.cli.jobs import cron, worker
 from bot.cli.menu import push
 from bot.cli.obj import Obj
@@ -159,6 +160,7 @@ def inbound_replay(obj: Obj) -> None:
 
 cli.add_command(staff)
 cli.add_command(business)
+cli.add_command(calendar)
 cli.add_command(worker)
 cli.add_command(cron)
 

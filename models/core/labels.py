@@ -35,3 +35,12 @@ STAR_LABELS = {5: "非常满意", 4: "满意", 3: "一般", 2: "不满意", 1: "
 RATING_TARGET_LABELS = {"ticket": "投诉处理", "business": "燃气业务", "general": "整体服务"}
 RATING_RECORD_LABELS = {"praise": "表扬", "criticism": "批评"}
 RATING_CHANNEL_LABELS = {"wechat": "微信公众号", "web": "门户网站"}
+
+# The working-day calendar of a year (/calendar, `bihuan calendar show`, the health check).
+CALENDAR_STATUS_LABELS = {"official": "正式", "configured": "已配置", "provisional": "暂定"}
+CALENDAR_SOURCE_LABELS = {
+    "entered": "综合管理部录入",
+    "package": "国务院安排（chinese_calendar）",
+    "config": "config.toml",
+    "fallback": "按周末及法定节日推算",
+}
