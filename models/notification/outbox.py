@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from models.core.payload import Payload
 from models.notification.tables import Notification
+from models.people import designations
 from models.people.tables import Staff
 from models.ticket.tables import Ticket
 
@@ -84,9 +85,17 @@ def recipient_staff_ids(
         return [int(recipient.removeprefix("staff:"))]
     if recipient == "dept_head":
         return _staff_ids(session, "dept_head", department_id or ticket.handling_department_id)
+    if recipient == "officer":
+        return officer_ids(session)
     if recipient in ROLE_RECIPIENTS:
         return _staff_ids(session, recipient)
     raise ValueError(f"unknown notification recipient {recipient!r}")
+
+
+def officer_ids(session: Session) -> list[int]:
+    """ "The officer": the officer on duty when one is designated, else every active officer."""
+    on_duty = designations.designated(session, "officer")
+    return [on_duty.id] if on_duty is not None else _staff_ids(session, "officer")
 
 
 def _staff_ids(session: Session, role: str, department_id: int | None = None) -> list[int]:
