@@ -21,6 +21,7 @@ from models.core.deadline_policy import DeadlinePolicy
 from models.core.policy import DomainPolicy
 from models.core.rating_policy import RatingPolicy
 from models.core.workcalendar import CalendarConfig, WorkCalendar, YearSchedule
+from models.rating.notices import NoticeConfig
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,14 @@ def rating_policy(settings: Settings) -> RatingPolicy:
         callback_staff=config.callback_staff,
         once_per_ticket=config.once_per_ticket,
         repeat_tap_minutes=config.repeat_tap_minutes,
+    )
+
+
+def notice_config(settings: Settings) -> NoticeConfig:
+    return NoticeConfig(
+        number_format=settings.notices.number_format,
+        recipients=tuple(settings.notices.recipients),
+        timezone=settings.app.timezone,
     )
 
 

@@ -121,6 +121,18 @@ class OutboxSettings:
 
 
 @dataclass(frozen=True)
+class NoticeSettings:
+    number_format: str = "综管通〔{year}〕{seq}号"
+    recipients: list = field(default_factory=lambda: ["leader"])
+
+
+@dataclass(frozen=True)
+class MessageLogSettings:
+    failure_summary_cron: str = "0 9 * * 1"
+    page_size: int = 50
+
+
+@dataclass(frozen=True)
 class DevSettings:
     fake_wechat_port: int = 5001
 
@@ -152,6 +164,8 @@ class Settings:
     web: WebSettings = field(default_factory=WebSettings)
     menu: MenuSettings = field(default_factory=MenuSettings)
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
+    notices: NoticeSettings = field(default_factory=NoticeSettings)
+    messages: MessageLogSettings = field(default_factory=MessageLogSettings)
     dev: DevSettings = field(default_factory=DevSettings)
     templates: TemplateSettings = field(default_factory=TemplateSettings)
 
@@ -314,6 +328,7 @@ def validate(settings: Settings) -> Settings:
         if not 0 < float(fraction) < 1:
             raise SettingsError(f"invalid setting sla.remind_at: {fraction} is not between 0 and 1")
     _validate_rating(settings.rating)
+    _validate_notices(settings.notices)
     _validate_clock(settings.calendar.workday_start)
     if settings.calendar.refresh_seconds < 0:
         raise SettingsError("invalid setting calendar.refresh_seconds: must not be negative")
@@ -351,6 +366,22 @@ def _validate_rating(rating: RatingSettings) -> None:
         ):
             raise SettingsError(
                 f"invalid setting rating.frame_origins: {origin!r} is not an http(s) origin"
+            )
+
+
+def _validate_notices(notices: NoticeSettings) -> None:
+    try:
+        sample = notices.number_format.format(year=2026, seq=1)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise SettingsError(
+            f"invalid setting notices.number_format: use {{year}} and {{seq}} ({exc})"
+        ) from exc
+    if "1" not in sample or len(sample) > 40:
+        raise SettingsError("invalid setting notices.number_format: must show {seq}, ≤ 40 chars")
+    for role in notices.recipients:
+        if role not in ("officer", "leader", "executive"):
+            raise SettingsError(
+                f"invalid setting notices.recipients: {role!r} (officer, leader, executive)"
             )
 
 

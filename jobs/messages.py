@@ -22,6 +22,7 @@ STAFF_TEMPLATES = {
     "callback_due",
     "rating_alert",
     "bulletin",
+    "notice_published",
 }
 KIND_LABELS = {
     "assignment": "新工单待办理",
@@ -38,6 +39,8 @@ KIND_LABELS = {
     "escalated": "工单已升级",
     "accountability": "重复投诉责任追究",
     "invalid_reason": "无效投诉说明",
+    "notice_published": "通报",
+    "failure_summary": "消息发送失败周报",
 }
 
 
@@ -65,7 +68,7 @@ def values(
         "result": payload.result,
         "handler": payload.handler,
     }
-    if ticket is not None:
+    if ticket is not None and not payload.link:  # a push about its own page says its own
         result.update(_ticket_values(ticket, zone, result))
     if row.customer_id is not None and row.kind == "callback_request":
         result["note"] = "回复1满意，2不满意"
@@ -104,6 +107,14 @@ def ticket_url(settings: Settings, ticket: Ticket | None) -> str:
     if ticket is None:
         return settings.web.base_url
     return f"{settings.web.base_url.rstrip('/')}/tickets/{ticket.number}"
+
+
+def staff_url(settings: Settings, row: Notification, ticket: Ticket | None) -> str:
+    """The back-office page a staff push links to: its own page (a notice), else the ticket."""
+    link = Payload.from_json(row.payload).link
+    if link:
+        return f"{settings.web.base_url.rstrip('/')}{link}"
+    return ticket_url(settings, ticket)
 
 
 def customer_text(row: Notification, available: dict[str, str]) -> str:

@@ -44,3 +44,7 @@ CALENDAR_SOURCE_LABELS = {
     "config": "config.toml",
     "fallback": "按周末及法定节日推算",
 }
+
+# Company-wide notices (通报).
+NOTICE_KIND_LABELS = {"criticism": "通报批评", "praise": "通报表扬"}
+NOTICE_STATUS_LABELS = {"draft": "草稿", "published": "已发布", "withdrawn": "已撤回"}

@@ -39,6 +39,7 @@ class Payload:
     rating_id: int | None = None
     stars: int | None = None
     target: str = ""  # ticket | business | general (ratings)
+    link: str = ""  # a back-office path the push links to instead of the ticket (/notices/3)
 
     def to_json(self) -> dict[str, Any]:
         return {key: value for key, value in asdict(self).items() if value not in (None, "")}
