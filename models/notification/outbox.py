@@ -54,8 +54,13 @@ def _add(session: Session, row: Notification) -> Notification:
     """Add the row and remember it, so that it is queued for sending once committed."""
     row.next_attempt_at = row.created_at
     session.add(row)
-    session.info.setdefault(OUTBOX_KEY, []).append(row)
+    queue_after_commit(session, row)
     return row
+
+
+def queue_after_commit(session: Session, row: Notification) -> None:
+    """Remember a row to queue for sending once the session has committed."""
+    session.info.setdefault(OUTBOX_KEY, []).append(row)
 
 
 def written_in(session: Session) -> list[Notification]:
