@@ -48,3 +48,6 @@ CALENDAR_SOURCE_LABELS = {
 # Company-wide notices (通报).
 NOTICE_KIND_LABELS = {"criticism": "通报批评", "praise": "通报表扬"}
 NOTICE_STATUS_LABELS = {"draft": "草稿", "published": "已发布", "withdrawn": "已撤回"}
+
+# Posts held by one named person (指定专人), set on the staff page.
+POST_LABELS = {"callback_staff": "低星评价回访专人", "officer": "值班投诉负责人"}

@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 
 from models.audit import log as audit
 from models.audit.log import Who
+from models.core.labels import POST_LABELS
 from models.people.staff import StaffError
 from models.people.tables import Designation, Staff
 
-POSTS = {"callback_staff": "低星评价回访专人", "officer": "值班投诉负责人"}
+POSTS = POST_LABELS
 POST_ROLES = {
     "callback_staff": ("officer", "handler", "dept_head", "clerk"),
     "officer": ("officer",),

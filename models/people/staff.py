@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from models.audit import log as audit
 from models.audit.log import Who
-from models.core.labels import ROLE_LABELS, STAFF_ROLES
+from models.core.labels import POST_LABELS, ROLE_LABELS, STAFF_ROLES
 from models.core.phones import mask_phone
 from models.people.tables import BindingCode, Department, Designation, Staff
 
@@ -196,15 +196,13 @@ def activate(session: Session, staff: Staff, who: Who, now: datetime) -> None:
 def _drop_designations(
     session: Session, staff: Staff, posts: tuple[str, ...] | None = None
 ) -> list[str]:
-    from models.people.designations import POSTS
-
     statement = select(Designation).where(Designation.staff_id == staff.id)
     if posts is not None:
         statement = statement.where(Designation.post.in_(posts))
     rows = list(session.scalars(statement))
     for row in rows:
         session.delete(row)
-    return [POSTS[row.post] for row in rows]
+    return [POST_LABELS[row.post] for row in rows]
 
 
 def _expire_live_codes(session: Session, staff: Staff, now: datetime) -> None:
