@@ -129,7 +129,6 @@ class NoticeSettings:
 @dataclass(frozen=True)
 class MessageLogSettings:
     failure_summary_cron: str = "0 9 * * 1"
-    page_size: int = 50
 
 
 @dataclass(frozen=True)
