@@ -41,6 +41,7 @@ KIND_LABELS = {
     "invalid_reason": "无效投诉说明",
     "notice_published": "通报",
     "failure_summary": "消息发送失败周报",
+    "bulletin": "定期通报",
 }
 
 
@@ -110,10 +111,14 @@ def ticket_url(settings: Settings, ticket: Ticket | None) -> str:
 
 
 def staff_url(settings: Settings, row: Notification, ticket: Ticket | None) -> str:
-    """The back-office page a staff push links to: its own page (a notice), else the ticket."""
-    link = Payload.from_json(row.payload).link
-    if link:
-        return f"{settings.web.base_url.rstrip('/')}{link}"
+    """The back-office page a staff push links to: its own page (a notice, a bulletin), else
+    the ticket."""
+    payload = Payload.from_json(row.payload)
+    base = settings.web.base_url.rstrip("/")
+    if payload.link:
+        return f"{base}{payload.link}"
+    if payload.bulletin_id is not None:
+        return f"{base}/bulletins/{payload.bulletin_id}"
     return ticket_url(settings, ticket)
 
 

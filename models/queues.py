@@ -27,14 +27,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from models.core.figures import RETURN_EVENT
 from models.core.workflow import GOVERNMENT_CHANNEL, WECHAT_CHANNEL, WorkflowConfig
 from models.people.tables import Customer
 from models.rating.tables import RatingCallback
 from models.ticket.tables import AccountabilityReview, Deadline, Ticket, TicketEvent
 
 OPEN_HANDLING = ("assigned", "processing")
-# The timeline kinds a 退单 (return to the officer) is recorded with.
-RETURN_KINDS = ("return", "returned")
+# The timeline kind a 退单 (return to the officer) is recorded with (as the figures count it).
+RETURN_KINDS = (RETURN_EVENT,)
 LIMIT = 50
 
 

@@ -1,7 +1,9 @@
 """Every table, registered on one metadata (used by Alembic and by tests)."""
 
+from models.access.tables import ApiKey
 from models.audit.tables import AuditEntry
 from models.base import Base
+from models.bulletin.tables import Bulletin
 from models.calendar.tables import CalendarDay, CalendarVersion, CalendarYear
 from models.inbound import InboundMessage
 from models.notification.tables import Notification
@@ -11,6 +13,7 @@ from models.ticket.tables import (
     AccountabilityReview,
     Deadline,
     DeadlineAlert,
+    LedgerExport,
     SlaBreach,
     Ticket,
     TicketEvent,
@@ -26,7 +29,10 @@ __all__ = [
     "CalendarVersion",
     "CalendarYear",
     "Designation",
+    "ApiKey",
     "Base",
+    "Bulletin",
+    "LedgerExport",
     "BindingCode",
     "BusinessRecord",
     "Notification",

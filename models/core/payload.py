@@ -40,6 +40,7 @@ class Payload:
     stars: int | None = None
     target: str = ""  # ticket | business | general (ratings)
     link: str = ""  # a back-office path the push links to instead of the ticket (/notices/3)
+    bulletin_id: int | None = None  # a periodic bulletin (定期通报): the push links to it
 
     def to_json(self) -> dict[str, Any]:
         return {key: value for key, value in asdict(self).items() if value not in (None, "")}

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from bot.db import transaction
 from models import queues
+from models.core.figures import RETURN_EVENT
 from models.core.workflow import Actor, Role
 from models.people.staff import staff_by_name
 from models.people.tables import Staff
@@ -152,7 +153,7 @@ def test_a_returned_ticket_waits_to_be_routed_again(wechat, runtime, staff):
     with transaction(runtime.sessions) as session:  # what 退单 records
         ticket = session.scalars(select(Ticket).filter_by(number=number)).one()
         head = Actor(role=Role.DEPT_HEAD, name="李强", channel="wechat")
-        timeline.record(session, ticket, "returned", head, "退单：不属本部门", datetime.now(UTC))
+        timeline.record(session, ticket, RETURN_EVENT, head, "退单：不属本部门", datetime.now(UTC))
     assert waiting(runtime, "returned", "officer") == [number]
     assert waiting(runtime, "unassigned", "officer") == []
     say(wechat, "officer", f"派单 {number} 市场发展部 陈静")

@@ -13,6 +13,8 @@ from bot.db import transaction
 from bot.policies import notice_config
 from jobs.queue import enqueue_written
 from models.audit.log import Who
+from models.core.figures import Period
+from models.figures import people
 from models.people.staff import staff_by_name
 from models.rating import notices
 from models.rating.tables import RatingNotice
@@ -103,6 +105,10 @@ def test_a_praise_record_is_published_as_a_praise_notice_with_the_next_number(ru
         now = datetime.now(UTC)
         counts = notices.per_person(session, now - timedelta(days=1), now + timedelta(days=1))
     assert counts == {wang: {"criticism": 1, "praise": 1}}
+    with runtime.sessions() as session:
+        period = Period(now - timedelta(days=1), now + timedelta(days=1))
+        (person,) = [p for p in people.people(session, period) if p.staff_id == wang]
+    assert (person.notices_criticism, person.notices_praise) == (1, 1)
 
 
 def test_a_withdrawn_notice_keeps_its_number_and_leaves_the_person_s_count(live, fake_wechat, demo):
