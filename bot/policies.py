@@ -35,6 +35,7 @@ def build_policy(settings: Settings, entered: tuple[YearSchedule, ...] = ()) -> 
         comment=CommentConfig(
             minutes=settings.rating.comment_minutes, max_chars=settings.rating.comment_max_chars
         ),
+        safety=settings.safety,
     )
 
 

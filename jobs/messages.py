@@ -41,6 +41,8 @@ KIND_LABELS = {
     "invalid_reason": "无效投诉说明",
     "notice_published": "通报",
     "failure_summary": "消息发送失败周报",
+    "government_intake": "政府平台投诉待批转",
+    "urgent": "燃气泄漏紧急投诉",
     "bulletin": "定期通报",
 }
 

@@ -7,7 +7,14 @@ from models.bulletin.tables import Bulletin
 from models.calendar.tables import CalendarDay, CalendarVersion, CalendarYear
 from models.inbound import InboundMessage
 from models.notification.tables import Notification
-from models.people.tables import BindingCode, Customer, Department, Designation, Staff
+from models.people.tables import (
+    BindingCode,
+    Customer,
+    Department,
+    Designation,
+    LoginThrottle,
+    Staff,
+)
 from models.rating.tables import BusinessRecord, Rating, RatingCallback, RatingNotice, RatingRecord
 from models.ticket.tables import (
     AccountabilityReview,
@@ -42,6 +49,7 @@ __all__ = [
     "SlaBreach",
     "Department",
     "InboundMessage",
+    "LoginThrottle",
     "Rating",
     "RatingCallback",
     "RatingNotice",

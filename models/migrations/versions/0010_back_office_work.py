@@ -1,7 +1,7 @@
 """back office work: calendar overrides, audit log, notices, designations, reviews
 
 Revision ID: 0010
-Revises: 0009
+Revises: 0008
 Create Date: 2026-11-29 01:13:51.114365
 """
 
@@ -11,7 +11,7 @@ import models.base
 
 
 revision = '0010'
-down_revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
