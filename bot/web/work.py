@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from bot.web import forms, office_present
 from bot.web.access import user
-from bot.web.actions import ActionContext, assign_choices, move_for
+from bot.web.actions import ACTIONS, ActionContext, assign_choices, move_for
 from bot.web.blueprint import blueprint
 from bot.web.context import PageError, db, now, page, runtime, zone
 from bot.web.forms import CSRF_PROBLEM
@@ -113,9 +113,15 @@ def render_queue(key: str, problem: Problem | None = None, status: int = 200):
         found=found,
         rows=rows,
         problem=problem,
-        labels=MOVE_LABELS,
-        action=TICKET_ACTIONS.get(key),
+        button=_button(key, queue),
     )
+
+
+def _button(key: str, queue: queues.Queue) -> str:
+    action = TICKET_ACTIONS.get(key)
+    if action is None:
+        return queue.action
+    return ACTIONS[action.kind].button or MOVE_LABELS[action.kind]
 
 
 def _view(key: str, item) -> ItemView:
