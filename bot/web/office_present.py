@@ -8,14 +8,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from models.core.labels import CLOCK_LABELS
+from models.queues import RETURN_KINDS
 from models.rating.tables import RatingCallback
 from models.ticket.tables import Ticket
 
 WAITING_EVENTS = {
-    "money": "request_money",
-    "extensions": "explain",
-    "returned": "returned",
-    "signoff": "reopened",
+    "money": ("request_money",),
+    "extensions": ("explain",),
+    "returned": RETURN_KINDS,
+    "signoff": ("reopened",),
 }
 
 
@@ -48,10 +49,9 @@ def _running(ticket: Ticket):
     return min(running, key=lambda d: d.due_at) if running else None
 
 
-def _latest(ticket: Ticket, kind: str | None):
-    if kind is None:
+def _latest(ticket: Ticket, kinds: tuple[str, ...] | None):
+    if kinds is None:
         return None
-    kinds = ("return", "returned") if kind == "returned" else (kind,)
     found = [event for event in ticket.events if event.kind in kinds]
     return found[-1] if found else None
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from bot.app import create_app
 from bot.db import transaction
+from models.core.figures import RETURN_EVENT
 from models.core.workflow import Actor, Role
 from models.notification.tables import Notification
 from models.people.tables import Staff
@@ -152,7 +153,7 @@ def test_a_returned_ticket_is_routed_again_from_the_queue(site):
     with transaction(site.sessions) as session:
         ticket = session.scalars(select(Ticket).filter_by(number=number)).one()
         head = Actor(role=Role.DEPT_HEAD, name="李强", channel="wechat")
-        timeline.record(session, ticket, "returned", head, "退单：不属本部门", datetime.now(UTC))
+        timeline.record(session, ticket, RETURN_EVENT, head, "退单：不属本部门", datetime.now(UTC))
         department = session.scalar(select(Staff.department_id).where(Staff.name == "陈静"))
     officer = signed_in(site, "officer")
     assert "退单：不属本部门" in text_of(officer.get("/work/returned"))
