@@ -154,3 +154,57 @@ def test_the_queues_their_actions_and_a_notice_in_the_browser(served, browser, s
     officer.shot("11-audit")
     for desk in (officer, leader):
         desk.context.close()
+
+
+def test_every_queue_is_emptied_from_its_page_in_the_browser(served, browser):
+    """Each queue filled by fill_office (and one 退单), each item done through its form."""
+    from datetime import UTC, datetime
+
+    from bot.db import transaction
+    from models.core.figures import RETURN_EVENT
+    from models.core.workflow import Actor, Role
+    from models.ticket import timeline
+
+    site, base = served
+    office = fill_office(site)
+    returned = office.unassigned
+    with transaction(site.sessions) as session:
+        ticket = session.scalars(select(Ticket).filter_by(number=returned)).one()
+        head = Actor(role=Role.DEPT_HEAD, name="李强", channel="wechat")
+        timeline.record(session, ticket, RETURN_EVENT, head, "退单：不属本部门", datetime.now(UTC))
+    officer = Desk(browser, "desktop-1280", base, "周敏")
+    leader = Desk(browser, "desktop-1280", base, "钱立")
+    steps = [
+        (officer, "phone_callbacks", office.phone_callback, {"satisfied": "yes"}),
+        (officer, "extensions", office.extension, {"workdays": "2"}),
+        (officer, "returned", returned, {"target": "运行维护部 · 王芳"}),
+        (officer, "accountability", office.flagged, {"decision": "clear", "note": "已核实"}),
+        (leader, "money", office.money, {"approve": "no", "text": "金额不符"}),
+        (leader, "signoff", office.signoff, {"text": "同意办结"}),
+    ]
+    for desk, key, number, fields in steps:
+        desk.open(f"/work/{key}")
+        ident = ticket_id(site, number)
+        for name, value in fields.items():
+            selector = f"#i{ident}-{name}"
+            if name in ("satisfied", "approve", "decision"):
+                index = {"yes": 0, "clear": 1, "no": 1}[value]
+                desk.page.check(f"{selector}-{index}")
+            elif name == "target":
+                desk.page.select_option(selector, label=value)
+            else:
+                desk.page.fill(selector, value)
+        desk.submit(f"#item-{ident} button[type=submit]")
+        assert "没有待处理的事项" in desk.text(), (key, desk.text())
+    officer.open("/work/rating_callbacks")
+    for _ in range(2):  # the 1★ and 2★ ratings
+        item = officer.page.locator("li.queue-item").first
+        ident = item.get_attribute("id").removeprefix("item-")
+        officer.page.check(f"#i{ident}-reached-0")
+        officer.page.fill(f"#i{ident}-result", "已电话致歉")
+        officer.submit(f"#item-{ident} button[type=submit]")
+    assert "没有待处理的事项" in officer.text()
+    officer.open("/work")
+    assert "暂无待处理事项" in officer.text()
+    for desk in (officer, leader):
+        desk.context.close()
