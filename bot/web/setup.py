@@ -13,7 +13,7 @@ from bot.runtime import Runtime
 from bot.web import access, present
 from bot.web.blueprint import blueprint
 from bot.web.context import PageError, close_db, error_page, zone
-from bot.web.forms import LogoutForm
+from bot.web.forms import ExportForm, LogoutForm
 from models.core.labels import SEVERITY_LABELS, STATUS_LABELS
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ def _unauthorized() -> Response:
 
 def _register_views() -> None:
     """Import the view modules so that their routes join the blueprint (once)."""
-    from bot.web import auth, intake, ticket_list, ticket_page  # noqa: F401
+    from bot.web import auth, exports, intake, reports, ticket_list, ticket_page  # noqa: F401
 
 
 @blueprint.get("/")
@@ -86,6 +86,7 @@ def _template_context() -> dict:
         "status_labels": STATUS_LABELS,
         "severity_labels": SEVERITY_LABELS,
         "logout_form": LogoutForm,
+        "export_form": ExportForm,
         "present": present,
     }
 
