@@ -101,3 +101,9 @@ class CallbackForm(FlaskForm):
         validate_choice=False,
     )
     text = TextAreaField("备注（客户原话、不满意原因）", render_kw={"rows": 2})
+
+
+class ExportForm(FlaskForm):
+    """The ticket list's 导出台账 button: the list's filters as its query string."""
+
+    query = HiddenField()

@@ -13,7 +13,7 @@ from bot.runtime import Runtime
 from bot.web import access, present
 from bot.web.blueprint import blueprint
 from bot.web.context import PageError, close_db, error_page, zone
-from bot.web.forms import LogoutForm
+from bot.web.forms import ExportForm, LogoutForm
 from models.core.labels import SEVERITY_LABELS, STATUS_LABELS
 
 log = logging.getLogger(__name__)
@@ -74,9 +74,11 @@ def _register_views() -> None:
     """Import the view modules so that their routes join the blueprint (once)."""
     from bot.web import (  # noqa: F401
         auth,
+        exports,
         intake,
         notices,
         office_pages,
+        reports,
         staff_pages,
         ticket_list,
         ticket_page,
@@ -96,6 +98,7 @@ def _template_context() -> dict:
         "status_labels": STATUS_LABELS,
         "severity_labels": SEVERITY_LABELS,
         "logout_form": LogoutForm,
+        "export_form": ExportForm,
         "present": present,
     }
 
