@@ -13,6 +13,7 @@ from flask_login import login_required
 from werkzeug.datastructures import MultiDict
 
 from bot.web.access import roles_required, user
+from bot.web.auditing import who
 from bot.web.blueprint import blueprint
 from bot.web.context import PageError, close_db, db, page, runtime
 from bot.web.forms import CSRF_PROBLEM, ExportForm
@@ -34,9 +35,9 @@ def request_export():
     args = read_args(MultiDict(parse_qsl(form.query.data or "")))
     if args.problems:
         raise PageError(400, "筛选条件有误", args.problems[0])
-    staff_id = user().staff_id
+    staff_id, requester = user().staff_id, who()  # audited with the client's address
     close_db()  # the job's own transaction follows; SQLite allows one writer at a time
-    export_id = ledger_jobs.request_export(runtime(), args.chosen, staff_id)
+    export_id = ledger_jobs.request_export(runtime(), args.chosen, staff_id, requester)
     return redirect(f"/exports/{export_id}", code=303)
 
 

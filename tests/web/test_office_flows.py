@@ -210,3 +210,13 @@ def test_sign_ins_and_failures_are_in_the_audit_log_with_their_address(site):
     assert "10.1.2.3" in html and "139****5678" in html and "13912345678" not in html
     only = client.get("/audit?action=sign_in").get_data(as_text=True)
     assert 'class="action-sign_in_failed"' not in only and 'class="action-sign_in"' in only
+
+
+def test_a_ledger_download_is_audited_with_the_persons_address(site):
+    officer = signed_in(site, "officer")
+    data = {"csrf_token": csrf_token(officer, "/tickets"), "query": "status=open"}
+    answer = officer.post("/exports", data=data, environ_base={"REMOTE_ADDR": "10.9.8.7"})
+    assert answer.status_code == 303
+    html = officer.get("/audit?action=export").get_data(as_text=True)
+    assert html.count('class="action-export"') == 1
+    assert "10.9.8.7" in html and "周敏" in html and "status" in html
