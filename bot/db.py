@@ -11,6 +11,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.settings import Settings
 
+READ_ONLY_OPTION = "bihuan_read_only"
+# Execution options of a session that only reads (`session.connection(execution_options=…)`).
+READ_ONLY = {READ_ONLY_OPTION: True}
+
 
 def make_engine(settings: Settings) -> Engine:
     url = settings.database_url
@@ -37,7 +41,10 @@ def _sqlite_engine(url: str, echo: bool) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only look (READ_ONLY) takes no write lock: in WAL mode it never waits for
+        # a writer, even one holding the lock in the same thread.
+        deferred = connection.get_execution_options().get(READ_ONLY_OPTION)
+        connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
     return engine
 

@@ -10,8 +10,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import wechat
-from bot.db import make_engine, make_session_factory
-from bot.policies import build_policy
+from bot.db import READ_ONLY, make_engine, make_session_factory
+from bot.policies import LivePolicy
 from bot.redis_conn import describe, make_redis
 from bot.settings import Settings
 from bot.stores import Stores
@@ -28,9 +28,19 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     redis: Redis
-    policy: DomainPolicy
+    live_policy: LivePolicy
     stores: Stores
     _api: WeChatApi | None = field(default=None, repr=False)
+
+    @property
+    def policy(self) -> DomainPolicy:
+        """The domain policy, with the working-day calendar the office entered (re-read when
+        it changes, see `LivePolicy`)."""
+        return self.live_policy.current()
+
+    def refresh_policy(self) -> DomainPolicy:
+        """Read the calendar now (after this process changed it)."""
+        return self.live_policy.refresh()
 
     @property
     def conversations(self):
@@ -64,12 +74,13 @@ class Runtime:
 def build_runtime(settings: Settings, redis: Redis | None = None) -> Runtime:
     engine = make_engine(settings)
     redis = redis if redis is not None else make_redis(settings)
+    sessions = make_session_factory(engine)
     return Runtime(
         settings=settings,
         engine=engine,
-        sessions=make_session_factory(engine),
+        sessions=sessions,
         redis=redis,
-        policy=build_policy(settings),
+        live_policy=LivePolicy(settings, sessions, READ_ONLY),
         stores=Stores.on(
             redis, settings.conversation.idle_minutes, settings.rating.comment_minutes
         ),

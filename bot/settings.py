@@ -86,6 +86,7 @@ class CalendarSettings:
     configured_years: list = field(default_factory=list)
     extra_holidays: list = field(default_factory=list)
     extra_workdays: list = field(default_factory=list)
+    refresh_seconds: int = 30
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,17 @@ class OutboxSettings:
     sweep_seconds: int = 60
     batch: int = 500
     customer_window_hours: int = 48
+
+
+@dataclass(frozen=True)
+class NoticeSettings:
+    number_format: str = "综管通〔{year}〕{seq}号"
+    recipients: list = field(default_factory=lambda: ["leader"])
+
+
+@dataclass(frozen=True)
+class MessageLogSettings:
+    failure_summary_cron: str = "0 9 * * 1"
 
 
 @dataclass(frozen=True)
@@ -199,6 +211,8 @@ class Settings:
     web: WebSettings = field(default_factory=WebSettings)
     menu: MenuSettings = field(default_factory=MenuSettings)
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
+    notices: NoticeSettings = field(default_factory=NoticeSettings)
+    messages: MessageLogSettings = field(default_factory=MessageLogSettings)
     dev: DevSettings = field(default_factory=DevSettings)
     templates: TemplateSettings = field(default_factory=TemplateSettings)
     figures: Targets = field(default_factory=Targets)
@@ -369,8 +383,11 @@ def validate(settings: Settings) -> Settings:
         if not 0 < float(fraction) < 1:
             raise SettingsError(f"invalid setting sla.remind_at: {fraction} is not between 0 and 1")
     _validate_rating(settings.rating)
+    _validate_notices(settings.notices)
     _validate_web(settings.web)
     _validate_api(settings.api)
+    if not croniter.is_valid(settings.messages.failure_summary_cron):
+        raise SettingsError("invalid setting messages.failure_summary_cron: not a cron expression")
     for key in ("weekly_cron", "monthly_cron"):
         if not croniter.is_valid(getattr(settings.bulletin, key)):
             raise SettingsError(f"invalid setting bulletin.{key}: not a cron expression")
@@ -378,6 +395,8 @@ def validate(settings: Settings) -> Settings:
         if role not in ("officer", "leader", "executive"):
             raise SettingsError(f"invalid setting bulletin.recipients: unknown role {role!r}")
     _validate_clock(settings.calendar.workday_start)
+    if settings.calendar.refresh_seconds < 0:
+        raise SettingsError("invalid setting calendar.refresh_seconds: must not be negative")
     _validate_timezone(settings.app.timezone)
     return settings
 
@@ -412,6 +431,22 @@ def _validate_rating(rating: RatingSettings) -> None:
         ):
             raise SettingsError(
                 f"invalid setting rating.frame_origins: {origin!r} is not an http(s) origin"
+            )
+
+
+def _validate_notices(notices: NoticeSettings) -> None:
+    try:
+        sample = notices.number_format.format(year=2026, seq=1)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise SettingsError(
+            f"invalid setting notices.number_format: use {{year}} and {{seq}} ({exc})"
+        ) from exc
+    if "1" not in sample or len(sample) > 40:
+        raise SettingsError("invalid setting notices.number_format: must show {seq}, ≤ 40 chars")
+    for role in notices.recipients:
+        if role not in ("officer", "leader", "executive"):
+            raise SettingsError(
+                f"invalid setting notices.recipients: {role!r} (officer, leader, executive)"
             )
 
 

@@ -106,6 +106,17 @@ class WeChatApi:
         body = {"touser": openid, "msgtype": "text", "text": {"content": text}}
         self._call("post", "message/custom/send", body)
 
+    def create_scene_qr(self, scene: str, expire_seconds: int) -> str:
+        """A temporary parameter QR code (带参数二维码): scanning it sends us a SCAN event (or
+        subscribe, for a new follower) carrying `scene`. Returns the URL the QR code encodes."""
+        body = {
+            "expire_seconds": expire_seconds,
+            "action_name": "QR_STR_SCENE",
+            "action_info": {"scene": {"scene_str": scene}},
+        }
+        answer = self._call("post", "qrcode/create", body)
+        return str(answer.get("url", ""))
+
     def create_menu(self, payload: dict) -> None:
         """Publish the menu (自定义菜单); clients see it after about 5 minutes."""
         self._call("post", "menu/create", payload)

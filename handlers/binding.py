@@ -1,5 +1,9 @@
 """`绑定 <code>` and `解绑` in WeChat: tie an openid to a staff account, or let it go.
 
+Scanning the binding QR code shown in the back office does the same as typing `绑定 <code>`:
+it is a parameter QR code whose scene is `bind_<code>`, so WeChat sends a SCAN event (or a
+subscribe event with `qrscene_bind_<code>` for someone not yet following).
+
 Wrong codes are counted per openid (`bot.stores.BindingFailures`): after five within an hour
 the openid may not bind for an hour.
 """
@@ -22,6 +26,8 @@ log = logging.getLogger(__name__)
 
 BIND_COMMAND = re.compile(r"^绑定(?:[\s:]+(\S+)|(\d+))?$")
 UNBIND_WORDS = {"解绑", "解除绑定"}
+SCENE_PREFIX = "bind_"
+SCAN_EVENTS = {"scan", "subscribe"}
 
 USAGE = (
     "绑定员工账号请发送：绑定 六位绑定码（例如：绑定 123456）。\n"
@@ -43,8 +49,21 @@ UNBOUND = (
 )
 
 
+def scene_code(message: IncomingMessage) -> str | None:
+    """The binding code of a scanned binding QR code, or None for any other message."""
+    if message.kind != "event" or message.event not in SCAN_EVENTS:
+        return None
+    scene = message.event_key.removeprefix("qrscene_")
+    return scene.removeprefix(SCENE_PREFIX) if scene.startswith(SCENE_PREFIX) else None
+
+
 def try_binding(ctx: Context, message: IncomingMessage, staff: Staff | None = None) -> str | None:
-    """The reply to 绑定/解绑, or None when the message is neither (or 解绑 from a customer)."""
+    """The reply to 绑定/解绑 or a scanned binding QR code, or None when the message is none of
+    them (or 解绑 from a customer)."""
+    code = scene_code(message)
+    if code is not None:
+        valid = code.isdigit() and len(code) == staff_accounts.CODE_DIGITS
+        return _bind(ctx, message.openid, code) if valid else USAGE
     if message.kind != "text":
         return None
     text = _normalize(message.text)

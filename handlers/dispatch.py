@@ -13,7 +13,7 @@ def dispatch(ctx: Context, message: IncomingMessage) -> str:
     if platform_events.is_platform_event(message):
         return platform_events.record_delivery(ctx, message)
     staff = staff_by_openid(ctx.session, message.openid)
-    if message.kind == "text":
+    if message.kind == "text" or binding.scene_code(message) is not None:
         reply = binding.try_binding(ctx, message, staff)
         if reply is not None:
             return reply

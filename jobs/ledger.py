@@ -22,6 +22,9 @@ from sqlalchemy.orm import Session
 from bot.db import transaction
 from bot.runtime import Runtime
 from jobs.queue import make_queue
+from models.audit import log as audit
+from models.audit.log import Who
+from models.people.tables import Staff
 from models.ticket import ledger
 from models.ticket.filters import TicketFilter
 from models.ticket.tables import LedgerExport
@@ -93,16 +96,23 @@ def _write_row(sheet, row: int, cells: list, formats: dict) -> None:
 # --- the background export -----------------------------------------------------------------
 
 
-def request_export(runtime: Runtime, selection: TicketFilter, staff_id: int | None) -> int:
-    """Record an export and queue its job (after the commit); returns the export's id."""
+def request_export(
+    runtime: Runtime, selection: TicketFilter, staff_id: int | None, who: Who | None = None
+) -> int:
+    """Record an export (audited as `who`, by default the staff member) and queue its job
+    (after the commit); returns the export's id."""
     timezone = runtime.settings.app.timezone
     with transaction(runtime.sessions) as session:
-        row = LedgerExport(
-            params=selection.to_params(timezone), staff_id=staff_id, created_at=datetime.now(UTC)
-        )
+        params = selection.to_params(timezone)
+        row = LedgerExport(params=params, staff_id=staff_id, created_at=datetime.now(UTC))
         session.add(row)
         session.flush()
         export_id = row.id
+        who = who or _requester(session, staff_id)
+        detail = f"台账导出 #{export_id}，条件：{params or '全部'}"
+        audit.record(
+            session, who, "export", row.created_at, target=f"ledger:{export_id}", detail=detail
+        )
     try:
         make_queue(runtime).enqueue(
             BUILD_LEDGER,
@@ -115,6 +125,11 @@ def request_export(runtime: Runtime, selection: TicketFilter, staff_id: int | No
         log.exception("could not queue ledger export %s", export_id)
         _finish(runtime, export_id, "failed", error="队列不可用，请稍后重试")
     return export_id
+
+
+def _requester(session: Session, staff_id: int | None) -> Who:
+    member = session.get(Staff, staff_id) if staff_id is not None else None
+    return Who.staff(member, "web") if member is not None else Who.system()
 
 
 def build_ledger_export(export_id: int) -> str:

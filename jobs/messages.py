@@ -22,6 +22,7 @@ STAFF_TEMPLATES = {
     "callback_due",
     "rating_alert",
     "bulletin",
+    "notice_published",
 }
 KIND_LABELS = {
     "assignment": "新工单待办理",
@@ -38,6 +39,8 @@ KIND_LABELS = {
     "escalated": "工单已升级",
     "accountability": "重复投诉责任追究",
     "invalid_reason": "无效投诉说明",
+    "notice_published": "通报",
+    "failure_summary": "消息发送失败周报",
     "government_intake": "政府平台投诉待批转",
     "urgent": "燃气泄漏紧急投诉",
     "bulletin": "定期通报",
@@ -68,7 +71,7 @@ def values(
         "result": payload.result,
         "handler": payload.handler,
     }
-    if ticket is not None:
+    if ticket is not None and not payload.link:  # a push about its own page says its own
         result.update(_ticket_values(ticket, zone, result))
     if row.customer_id is not None and row.kind == "callback_request":
         result["note"] = "回复1满意，2不满意"
@@ -110,10 +113,14 @@ def ticket_url(settings: Settings, ticket: Ticket | None) -> str:
 
 
 def staff_url(settings: Settings, row: Notification, ticket: Ticket | None) -> str:
-    """The back-office page a staff push links to: the bulletin, else the ticket."""
-    bulletin_id = Payload.from_json(row.payload).bulletin_id
-    if bulletin_id is not None:
-        return f"{settings.web.base_url.rstrip('/')}/bulletins/{bulletin_id}"
+    """The back-office page a staff push links to: its own page (a notice, a bulletin), else
+    the ticket."""
+    payload = Payload.from_json(row.payload)
+    base = settings.web.base_url.rstrip("/")
+    if payload.link:
+        return f"{base}{payload.link}"
+    if payload.bulletin_id is not None:
+        return f"{base}/bulletins/{payload.bulletin_id}"
     return ticket_url(settings, ticket)
 
 

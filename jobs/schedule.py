@@ -9,6 +9,7 @@ from rq.cron import CronScheduler
 
 from bot.settings import Settings
 from jobs.bulletins import issue_monthly_bulletin, issue_weekly_bulletin
+from jobs.reports import send_failure_summary
 from jobs.sweeps import sweep_deadlines, sweep_outbox
 
 
@@ -24,6 +25,7 @@ class Periodic:
 PERIODIC = (
     Periodic(sweep_outbox, interval=lambda settings: settings.outbox.sweep_seconds),
     Periodic(sweep_deadlines, interval=lambda settings: settings.outbox.sweep_seconds),
+    Periodic(send_failure_summary, cron=lambda settings: settings.messages.failure_summary_cron),
     Periodic(issue_weekly_bulletin, cron=lambda settings: settings.bulletin.weekly_cron),
     Periodic(issue_monthly_bulletin, cron=lambda settings: settings.bulletin.monthly_cron),
 )

@@ -1,13 +1,23 @@
 """Every table, registered on one metadata (used by Alembic and by tests)."""
 
 from models.access.tables import ApiKey
+from models.audit.tables import AuditEntry
 from models.base import Base
 from models.bulletin.tables import Bulletin
+from models.calendar.tables import CalendarDay, CalendarVersion, CalendarYear
 from models.inbound import InboundMessage
 from models.notification.tables import Notification
-from models.people.tables import BindingCode, Customer, Department, LoginThrottle, Staff
+from models.people.tables import (
+    BindingCode,
+    Customer,
+    Department,
+    Designation,
+    LoginThrottle,
+    Staff,
+)
 from models.rating.tables import BusinessRecord, Rating, RatingCallback, RatingNotice, RatingRecord
 from models.ticket.tables import (
+    AccountabilityReview,
     Deadline,
     DeadlineAlert,
     LedgerExport,
@@ -20,6 +30,12 @@ from models.ticket.tables import (
 metadata = Base.metadata
 
 __all__ = [
+    "AccountabilityReview",
+    "AuditEntry",
+    "CalendarDay",
+    "CalendarVersion",
+    "CalendarYear",
+    "Designation",
     "ApiKey",
     "Base",
     "Bulletin",

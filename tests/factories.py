@@ -180,3 +180,37 @@ def move(
 def run_worker(runtime) -> None:
     """A real rq worker, in burst mode, on the test's Redis."""
     SimpleWorker([make_queue(runtime)], connection=runtime.redis).work(burst=True)
+
+
+def rate_ticket(runtime, number: str, stars: int, comment: str = "", now: datetime | None = None):
+    """A customer's star rating of a ticket, as the /rate page stores it (committed); returns
+    the rating id."""
+    from zoneinfo import ZoneInfo
+
+    from models.rating import service as ratings
+
+    now = now or datetime.now(UTC)
+    with transaction(runtime.sessions) as session:
+        ticket = session.scalars(select(Ticket).filter_by(number=number)).one()
+        rating = ratings.rate(
+            session,
+            ratings.ticket_target(ticket),
+            stars,
+            now,
+            runtime.policy.rating,
+            ZoneInfo(runtime.settings.app.timezone),
+            channel="web",
+            comment=comment,
+        )
+        rating_id = rating.id
+    enqueue_written(runtime, session)
+    return rating_id
+
+
+def audit_actions(runtime) -> list[tuple[str, str, str]]:
+    """(action, actor name, address) of every audit entry, oldest first."""
+    from models.audit.tables import AuditEntry
+
+    with runtime.sessions() as session:
+        rows = session.scalars(select(AuditEntry).order_by(AuditEntry.id))
+        return [(row.action, row.actor_name, row.address) for row in rows]

@@ -12,6 +12,7 @@ import click
 from bot.cli.apikey import apikey
 from bot.cli.bulletin import bulletin
 from bot.cli.business import business
+from bot.cli.calendar import calendar
 from bot.cli.jobs import cron, worker
 from bot.cli.ledger import ledger
 from bot.cli.menu import push
@@ -164,6 +165,7 @@ def inbound_replay(obj: Obj) -> None:
 cli.add_command(staff)
 cli.add_command(user)
 cli.add_command(business)
+cli.add_command(calendar)
 cli.add_command(worker)
 cli.add_command(cron)
 cli.add_command(ledger)

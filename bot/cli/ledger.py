@@ -34,6 +34,8 @@ def ledger_export(obj, output: Path, **options) -> None:
     """Write the ledger of the selected tickets to OUTPUT (.xlsx), no row cap."""
     from bot.db import transaction
     from jobs.ledger import write_workbook
+    from models.audit import log as audit
+    from models.audit.log import Who
     from models.ticket.filters import FilterError, TicketFilter
 
     settings = obj.settings
@@ -47,6 +49,9 @@ def ledger_export(obj, output: Path, **options) -> None:
             sys.exit(2)
     zone = ZoneInfo(settings.app.timezone)
     written = write_workbook(obj.runtime.sessions, selection, output, now, zone, _echo_progress)
+    with transaction(obj.runtime.sessions) as session:
+        detail = f"台账导出 {written} 件到 {output}，条件：{params or '全部'}"
+        audit.record(session, Who.cli(), "export", now, target="ledger:cli", detail=detail)
     click.echo(f"已导出 {written} 件工单到 {output}")
 
 

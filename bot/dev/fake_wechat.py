@@ -264,6 +264,20 @@ class FakeWeChat:
             self._record("custom", body)
         return error(0)
 
+    def _create_qrcode(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A temporary string-scene QR code; recorded like a message (kind "qrcode")."""
+        scene = body.get("action_info", {}).get("scene", {}).get("scene_str", "")
+        expire = body.get("expire_seconds", 30)
+        if body.get("action_name") != "QR_STR_SCENE" or not 0 < len(str(scene)) <= 64:
+            return error(40053)
+        if not isinstance(expire, int) or not 60 <= expire <= 2_592_000:
+            return error(40097)
+        with self._lock:
+            ticket = f"fake-qr-{len(self._state.messages) + 1}"
+            self._record("qrcode", body)
+        url = f"http://weixin.qq.com/q/{ticket}"
+        return {"ticket": ticket, "expire_seconds": expire, "url": url}
+
     def _create_menu(self, body: dict[str, Any]) -> dict[str, Any]:
         invalid = _menu_error(body.get("button"), "top")
         if invalid:
@@ -318,6 +332,7 @@ class FakeWeChat:
             ("/cgi-bin/message/template/send", "POST", self._authed(self._send_template)),
             ("/cgi-bin/message/custom/send", "POST", self._authed(self._send_custom)),
             ("/cgi-bin/menu/create", "POST", self._authed(self._create_menu)),
+            ("/cgi-bin/qrcode/create", "POST", self._authed(self._create_qrcode)),
             ("/cgi-bin/menu/get", "GET", self._authed(lambda _body: self._get_menu())),
             ("/_fake/messages", "GET", self._http_messages),
             ("/_fake/fail", "POST", self._http_fail),

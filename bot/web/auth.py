@@ -19,6 +19,9 @@ from bot.web.access import user, web_user
 from bot.web.blueprint import blueprint
 from bot.web.context import PageError, db, now, page, runtime
 from bot.web.forms import CSRF_PROBLEM, LoginForm, LogoutForm, PasswordForm
+from models.audit import log as audit
+from models.audit.log import Who
+from models.core.phones import mask_phone
 from models.core.signin import SignInPolicy, Threshold, password_problem, refusal
 from models.people import accounts
 from models.people.tables import Staff
@@ -59,19 +62,38 @@ def _sign_in(username: str, password: str) -> tuple[str, int]:
     keys = [accounts.account_key(username, policy), accounts.address_key(_address(), policy)]
     wait, locked = accounts.wait_for(session_, keys, moment)
     if wait:
+        _audit_failure(username, None, "已锁定" if locked else "过于频繁，须等待", moment)
+        session_.commit()
         return refusal(wait, locked), 429
     staff = accounts.staff_for_sign_in(session_, username)
     if staff is None or not check_password(staff.password_hash, password):
         for key in keys:
             accounts.record_failure(session_, key, policy, moment)
+        _audit_failure(username, staff, "姓名/手机号或密码不正确", moment)
         session_.commit()
         return WRONG, 401
     accounts.clear_failures(session_, keys[0])
+    audit.record(
+        session_, Who.staff(staff, _address()), "sign_in", moment, target=f"staff:{staff.id}"
+    )
     session_.commit()
     session.clear()  # nothing from before the sign-in survives it (session fixation)
     login_user(web_user(staff))
     session.permanent = True
     return "", 200
+
+
+def _audit_failure(username: str, staff: Staff | None, why: str, moment) -> None:
+    """A failed sign-in, under the account if the name matched one (the typed name masked
+    when it is a phone number)."""
+    typed = username.strip()[:30]
+    shown = mask_phone(typed) if typed.isdigit() else typed
+    who = (
+        Who.staff(staff, _address())
+        if staff is not None
+        else Who(name=shown, role="", address=_address())
+    )
+    audit.record(db(), who, "sign_in_failed", moment, detail=why)
 
 
 @blueprint.route("/logout", methods=["GET", "POST"])
@@ -83,6 +105,10 @@ def logout():
         return page("web/logout.html", form=form)
     if not form.validate_on_submit():
         raise PageError(400, "页面已过期", CSRF_PROBLEM)
+    if current_user.is_authenticated:
+        member = db().get(Staff, user().staff_id)
+        audit.record(db(), Who.staff(member, _address()), "sign_out", now())
+        db().commit()
     logout_user()
     session.clear()
     flash("您已安全退出。", "success")
@@ -102,6 +128,7 @@ def change_password():
     if problem:
         return page("web/password.html", 422, form=form, problem=problem)
     accounts.set_password_hash(db(), staff, hash_password(form.new.data), now())
+    audit.record(db(), Who.staff(staff, _address()), "password", now(), target=f"staff:{staff.id}")
     db().commit()
     login_user(web_user(staff))  # this session stays; every other one ends (new fingerprint)
     flash("密码已修改。其他设备上的登录已失效。", "success")

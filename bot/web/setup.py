@@ -72,13 +72,25 @@ def _unauthorized() -> Response:
 
 def _register_views() -> None:
     """Import the view modules so that their routes join the blueprint (once)."""
-    from bot.web import auth, exports, intake, reports, ticket_list, ticket_page  # noqa: F401
+    from bot.web import (  # noqa: F401
+        auth,
+        exports,
+        intake,
+        notices,
+        office_pages,
+        reports,
+        staff_pages,
+        ticket_list,
+        ticket_page,
+        work,
+    )
 
 
 @blueprint.get("/")
 @login_required
 def home():
-    return redirect(url_for("web.ticket_list"), 303)
+    """The home page is the work queues, with their counts."""
+    return redirect(url_for("web.work"), 303)
 
 
 def _template_context() -> dict:

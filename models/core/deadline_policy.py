@@ -57,6 +57,10 @@ class DeadlinePolicy:
             return sla.callback_deadline(started_at, self.sla, self.timezone)
         raise ValueError(f"unknown clock {clock!r}")
 
+    def recounted(self, started_at: datetime, workdays: int) -> sla.Deadline:
+        """A working-day deadline counted again on this policy's calendar."""
+        return sla.recounted_deadline(started_at, workdays, self.calendar)
+
     def extended(self, approved_at: datetime, workdays: int) -> sla.Deadline:
         """延期: a new resolve deadline counted from the approval."""
         return sla.extended_deadline(approved_at, workdays, self.calendar)

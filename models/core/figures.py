@@ -111,6 +111,12 @@ DEFINITIONS: dict[str, Definition] = {
     "breaches": Definition(
         "超时记录", "时限超期时记在每位责任人名下的记录", "—", "按时限到期时间计入期间"
     ),
+    "notices_criticism": Definition(
+        "通报批评", "已发布（未撤回）的通报批评，记在通报的当事人名下", "—", "按发布时间计入期间"
+    ),
+    "notices_praise": Definition(
+        "通报表扬", "已发布（未撤回）的通报表扬，记在通报的当事人名下", "—", "按发布时间计入期间"
+    ),
 }
 
 
@@ -350,7 +356,8 @@ def combine(parts: list[Figures]) -> Figures:
 
 @dataclass(frozen=True)
 class PersonFigures:
-    """表扬、批评、超时 and ratings of one person (credited when they happened)."""
+    """表扬、批评、超时, ratings and published notices (通报) of one person (credited when they
+    happened)."""
 
     staff_id: int
     name: str
@@ -361,6 +368,8 @@ class PersonFigures:
     ratings: int = 0
     stars_total: int = 0
     low_ratings: int = 0
+    notices_criticism: int = 0  # published 通报批评 (not withdrawn)
+    notices_praise: int = 0  # published 通报表扬 (not withdrawn)
 
     @property
     def average_stars(self) -> float | None:

@@ -35,3 +35,19 @@ STAR_LABELS = {5: "非常满意", 4: "满意", 3: "一般", 2: "不满意", 1: "
 RATING_TARGET_LABELS = {"ticket": "投诉处理", "business": "燃气业务", "general": "整体服务"}
 RATING_RECORD_LABELS = {"praise": "表扬", "criticism": "批评"}
 RATING_CHANNEL_LABELS = {"wechat": "微信公众号", "web": "门户网站"}
+
+# The working-day calendar of a year (/calendar, `bihuan calendar show`, the health check).
+CALENDAR_STATUS_LABELS = {"official": "正式", "configured": "已配置", "provisional": "暂定"}
+CALENDAR_SOURCE_LABELS = {
+    "entered": "综合管理部录入",
+    "package": "国务院安排（chinese_calendar）",
+    "config": "config.toml",
+    "fallback": "按周末及法定节日推算",
+}
+
+# Company-wide notices (通报).
+NOTICE_KIND_LABELS = {"criticism": "通报批评", "praise": "通报表扬"}
+NOTICE_STATUS_LABELS = {"draft": "草稿", "published": "已发布", "withdrawn": "已撤回"}
+
+# Posts held by one named person (指定专人), set on the staff page.
+POST_LABELS = {"callback_staff": "低星评价回访专人", "officer": "值班投诉负责人"}

@@ -39,6 +39,7 @@ class Payload:
     rating_id: int | None = None
     stars: int | None = None
     target: str = ""  # ticket | business | general (ratings)
+    link: str = ""  # a back-office path the push links to instead of the ticket (/notices/3)
     bulletin_id: int | None = None  # a periodic bulletin (定期通报): the push links to it
 
     def to_json(self) -> dict[str, Any]:

@@ -94,3 +94,30 @@ def criticism_draft(
     if comment:
         body += f"\n客户留言：{comment}"
     return NoticeDraft(title, body)
+
+
+def praise_draft(
+    *, person: str, department: str, stars: int, channel: str, target_label: str, day: date
+) -> NoticeDraft:
+    """The draft 通报表扬 the officer may publish for a praise record (表扬)."""
+    title = f"关于{person}获客户{stars}星好评的通报表扬（草稿）"
+    body = (
+        f"{day:%Y年%m月%d日}，客户通过{RATING_CHANNEL_LABELS.get(channel, channel)}"
+        f"对{target_label}给予{stars}星（{STAR_LABELS[stars]}）评价。"
+        f"具体业务具办人：{department}{person}。依据公司《投诉处理和服务满意度闭环管理"
+        "制度》第四条第5项，对其予以全公司通报表扬，绩效与年终考评挂钩。"
+    )
+    return NoticeDraft(title, body)
+
+
+DRAFT_MARK = "（草稿）"
+
+
+def published_title(title: str) -> str:
+    """A draft's title as published: without its （草稿） mark."""
+    return title.replace(DRAFT_MARK, "").strip()
+
+
+def notice_number(pattern: str, year: int, seq: int) -> str:
+    """通报编号 from config.toml's notices.number_format, e.g. 综管通〔2026〕3号."""
+    return pattern.format(year=year, seq=seq)

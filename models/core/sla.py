@@ -60,6 +60,7 @@ class Deadline:
     started_at: datetime
     due_at: datetime
     provisional: bool = False
+    workdays: int | None = None  # working days counted (working-day clocks only)
 
 
 def _check_fractions(fractions: Iterable[float]) -> None:
@@ -110,7 +111,9 @@ def resolve_workdays(severity: str, policy: SlaPolicy) -> int:
 def _workday_deadline(start: datetime, workdays: int, calendar: WorkCalendar) -> Deadline:
     due, provisional = calendar.add_workdays(start, workdays)
     local = to_local(start, calendar.config.timezone)
-    return Deadline(clock=RESOLVE, started_at=local, due_at=due, provisional=provisional)
+    return Deadline(
+        clock=RESOLVE, started_at=local, due_at=due, provisional=provisional, workdays=workdays
+    )
 
 
 def resolve_deadline(
@@ -118,6 +121,11 @@ def resolve_deadline(
 ) -> Deadline:
     """Resolve (办结) within 1 working day (general) or 5 (complex, major) of assignment."""
     return _workday_deadline(assigned_at, resolve_workdays(severity, policy), calendar)
+
+
+def recounted_deadline(started_at: datetime, workdays: int, calendar: WorkCalendar) -> Deadline:
+    """The same working-day deadline counted again, e.g. after the calendar changed."""
+    return _workday_deadline(started_at, workdays, calendar)
 
 
 def extended_deadline(approved_at: datetime, workdays: int, calendar: WorkCalendar) -> Deadline:

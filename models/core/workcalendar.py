@@ -4,6 +4,10 @@ Pure code: stdlib, ``chinese_calendar`` and ``holidays`` only.
 
 Sources for a date, in order:
 
+0. A schedule entered by the office for that year (``CalendarConfig.entered``, stored in the
+   database): its holidays are off, its make-up days on, other days by weekday. It overrides
+   everything below (decision: the office may correct even an official year, as when the
+   State Council extended the 2020 Spring Festival).
 1. ``chinese_calendar`` - the official calendar with 调休 (make-up working days). It raises
    ``NotImplementedError`` for years it has no data for (e.g. 2027).
 2. A year listed in ``CalendarConfig.configured_years``: weekends are off, ``extra_holidays``
@@ -40,30 +44,63 @@ def to_local(moment: datetime, timezone: str = DEFAULT_TIMEZONE) -> datetime:
     return moment.astimezone(ZoneInfo(timezone))
 
 
+# Where a year's rules come from (the calendar page shows it beside the status).
+SOURCE_ENTERED = "entered"  # the office's schedule in the database
+SOURCE_PACKAGE = "package"  # chinese_calendar
+SOURCE_CONFIG = "config"  # config.toml [calendar]
+SOURCE_FALLBACK = "fallback"  # weekends and statutory holidays
+
+
+def _check_disjoint(holidays: frozenset[date], workdays: frozenset[date]) -> None:
+    both = holidays & workdays
+    if both:
+        listed = ", ".join(sorted(d.isoformat() for d in both))
+        raise ValueError(f"dates listed both as holiday and as workday: {listed}")
+
+
+@dataclass(frozen=True)
+class YearSchedule:
+    """One year's holidays and make-up working days (调休) as entered by the office."""
+
+    year: int
+    holidays: frozenset[date] = frozenset()
+    workdays: frozenset[date] = frozenset()
+
+    def __post_init__(self) -> None:
+        for name in ("holidays", "workdays"):
+            object.__setattr__(self, name, frozenset(getattr(self, name)))
+        _check_disjoint(self.holidays, self.workdays)
+        strays = sorted(d for d in self.holidays | self.workdays if d.year != self.year)
+        if strays:
+            raise ValueError(f"dates outside {self.year}: {', '.join(map(str, strays))}")
+
+
 @dataclass(frozen=True)
 class CalendarConfig:
-    """Calendar settings; the date sets come from ``config.toml``."""
+    """Calendar settings; the date sets come from ``config.toml``, ``entered`` from the
+    database (one schedule per year, overriding the rest for that year)."""
 
     workday_start: time = time(8, 30)
     extra_holidays: frozenset[date] = frozenset()
     extra_workdays: frozenset[date] = frozenset()
     configured_years: frozenset[int] = frozenset()
     timezone: str = DEFAULT_TIMEZONE
+    entered: tuple[YearSchedule, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("extra_holidays", "extra_workdays", "configured_years"):
             object.__setattr__(self, name, frozenset(getattr(self, name)))
-        both = self.extra_holidays & self.extra_workdays
-        if both:
-            listed = ", ".join(sorted(d.isoformat() for d in both))
-            raise ValueError(f"dates listed both as holiday and as workday: {listed}")
+        object.__setattr__(self, "entered", tuple(self.entered))
+        _check_disjoint(self.extra_holidays, self.extra_workdays)
         ZoneInfo(self.timezone)  # fail early on an unknown zone
 
 
 @dataclass(frozen=True)
 class _YearRules:
     status: str
-    fallback_off_days: frozenset[date] = field(default_factory=frozenset)
+    source: str
+    off_days: frozenset[date] = field(default_factory=frozenset)
+    on_days: frozenset[date] = field(default_factory=frozenset)
 
 
 def _chinese_calendar_knows(year: int) -> bool:
@@ -85,6 +122,7 @@ class WorkCalendar:
         self.config = config
         self.zone = ZoneInfo(config.timezone)
         self._years: dict[int, _YearRules] = {}
+        self._entered = {schedule.year: schedule for schedule in config.entered}
 
     def _rules(self, year: int) -> _YearRules:
         rules = self._years.get(year)
@@ -94,15 +132,26 @@ class WorkCalendar:
         return rules
 
     def _build_rules(self, year: int) -> _YearRules:
+        entered = self._entered.get(year)
+        if entered is not None:
+            return _YearRules(CONFIGURED, SOURCE_ENTERED, entered.holidays, entered.workdays)
         if _chinese_calendar_knows(year):
-            return _YearRules(OFFICIAL)
-        if year in self.config.configured_years:
-            return _YearRules(CONFIGURED)
-        return _YearRules(PROVISIONAL, _statutory_holidays(year))
+            return _YearRules(OFFICIAL, SOURCE_PACKAGE)
+        config = self.config
+        if year in config.configured_years:
+            return _YearRules(
+                CONFIGURED, SOURCE_CONFIG, config.extra_holidays, config.extra_workdays
+            )
+        off = config.extra_holidays | _statutory_holidays(year)
+        return _YearRules(PROVISIONAL, SOURCE_FALLBACK, off, config.extra_workdays)
 
     def year_status(self, year: int) -> str:
         """``"official"`` | ``"configured"`` | ``"provisional"`` (for the health check)."""
         return self._rules(year).status
+
+    def year_source(self, year: int) -> str:
+        """Where the year's rules come from: entered | package | config | fallback."""
+        return self._rules(year).source
 
     def is_provisional(self, d: date) -> bool:
         """True when the answer for ``d`` comes from the provisional fallback."""
@@ -110,11 +159,11 @@ class WorkCalendar:
 
     def is_workday(self, d: date) -> bool:
         rules = self._rules(d.year)
-        if rules.status == OFFICIAL:
+        if rules.source == SOURCE_PACKAGE:
             return chinese_calendar.is_workday(d)
-        if d in self.config.extra_workdays:
+        if d in rules.on_days:
             return True
-        if d in self.config.extra_holidays or d in rules.fallback_off_days:
+        if d in rules.off_days:
             return False
         return d.weekday() < 5
 

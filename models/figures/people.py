@@ -1,4 +1,5 @@
-"""Praise, criticism, breaches and ratings per person (表扬、批评、超时), by SQL aggregates.
+"""Praise, criticism, breaches, ratings and published notices per person (表扬、批评、超时、
+通报), by SQL aggregates.
 
 A rating, and the praise or criticism it led to, is credited to the person recorded on it
 when it was given (the ticket's handler or the business record's staff member then), not to
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 from models.core.figures import EVERYTHING, Period, PersonFigures, Scope
 from models.figures.sources import in_period
 from models.people.tables import Department, Staff
-from models.rating.tables import Rating, RatingRecord
+from models.rating.tables import Rating, RatingNotice, RatingRecord
 from models.ticket.tables import SlaBreach, Ticket
 
 
@@ -30,6 +31,8 @@ def people(
         counts[staff_id]["breaches"] = count
     for staff_id, count, total, low in _ratings(session, period, scope, low_at_or_below):
         counts[staff_id].update(ratings=count, stars_total=total or 0, low_ratings=low)
+    for staff_id, kind, count in _notices(session, period, scope):
+        counts[staff_id][f"notices_{kind}"] = count
     names = _staff(session, counts.keys())
     result = [
         PersonFigures(staff_id, *names.get(staff_id, (f"#{staff_id}", "")), **values)
@@ -103,6 +106,25 @@ def _ratings(session: Session, period: Period, scope: Scope, low: int):
     )
     if _by_ticket(scope):
         statement = statement.join(Ticket, Ticket.id == Rating.ticket_id)
+    return session.execute(statement).all()
+
+
+def _notices(session: Session, period: Period, scope: Scope):
+    """Published notices (通报) per person and kind, by their publication time."""
+    statement = (
+        select(RatingNotice.staff_id, RatingNotice.kind, func.count())
+        .join(Staff, Staff.id == RatingNotice.staff_id)
+        .where(
+            RatingNotice.status == "published",
+            in_period(RatingNotice.published_at, period),
+            *_ticket_scope(scope, RatingNotice.staff_id, Staff.department_id),
+        )
+        .group_by(RatingNotice.staff_id, RatingNotice.kind)
+    )
+    if _by_ticket(scope):
+        statement = statement.join(Rating, Rating.id == RatingNotice.rating_id).join(
+            Ticket, Ticket.id == Rating.ticket_id
+        )
     return session.execute(statement).all()
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from models.core.payload import Payload
 from models.notification.tables import Notification
+from models.people import designations
 from models.people.tables import Staff
 from models.ticket.tables import Ticket
 
@@ -53,8 +54,13 @@ def _add(session: Session, row: Notification) -> Notification:
     """Add the row and remember it, so that it is queued for sending once committed."""
     row.next_attempt_at = row.created_at
     session.add(row)
-    session.info.setdefault(OUTBOX_KEY, []).append(row)
+    queue_after_commit(session, row)
     return row
+
+
+def queue_after_commit(session: Session, row: Notification) -> None:
+    """Remember a row to queue for sending once the session has committed."""
+    session.info.setdefault(OUTBOX_KEY, []).append(row)
 
 
 def written_in(session: Session) -> list[Notification]:
@@ -84,9 +90,17 @@ def recipient_staff_ids(
         return [int(recipient.removeprefix("staff:"))]
     if recipient == "dept_head":
         return _staff_ids(session, "dept_head", department_id or ticket.handling_department_id)
+    if recipient == "officer":
+        return officer_ids(session)
     if recipient in ROLE_RECIPIENTS:
         return _staff_ids(session, recipient)
     raise ValueError(f"unknown notification recipient {recipient!r}")
+
+
+def officer_ids(session: Session) -> list[int]:
+    """ "The officer": the officer on duty when one is designated, else every active officer."""
+    on_duty = designations.designated(session, "officer")
+    return [on_duty.id] if on_duty is not None else _staff_ids(session, "officer")
 
 
 def _staff_ids(session: Session, role: str, department_id: int | None = None) -> list[int]:

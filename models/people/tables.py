@@ -74,6 +74,21 @@ class BindingCode(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class Designation(Base):
+    """A post held by one named staff member, set in the back office: the designated
+    call-back staff (设置专人, `callback_staff`) and the officer on duty (`officer`). Without a
+    row the default applies (config.toml's rating.callback_staff; every active officer)."""
+
+    __tablename__ = "designations"
+
+    post: Mapped[str] = mapped_column(String(30), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    set_by: Mapped[str] = mapped_column(String(50), default="")
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    staff: Mapped[Staff] = relationship()
+
+
 class LoginThrottle(Base):
     """Failed sign-ins under one key (an account as typed, or a client address), kept in the
     database so that a lock survives a Redis restart. The key is hashed: a phone number typed

@@ -17,6 +17,7 @@ from models.core.labels import STAR_LABELS
 from models.core.payload import Payload
 from models.core.rating_policy import RatingPolicy
 from models.notification import outbox as notifications
+from models.people import designations
 from models.people.tables import Customer, Staff
 from models.rating import business
 from models.rating.tables import BusinessRecord, Rating, RatingCallback, RatingNotice, RatingRecord
@@ -259,9 +260,7 @@ def _record(session: Session, rating: Rating, kind: str, now: datetime) -> None:
 def _callback(
     session: Session, rating: Rating, target: Target, now: datetime, staff_name: str
 ) -> None:
-    member = session.scalar(
-        select(Staff).where(Staff.name == staff_name.strip(), Staff.active.is_(True))
-    )
+    member = designations.callback_staff(session, staff_name)
     session.add(
         RatingCallback(
             rating_id=rating.id,

@@ -9,9 +9,19 @@ records, a phone call-back task for the designated staff member, a draft company
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, utcnow
@@ -95,21 +105,49 @@ class RatingCallback(Base):
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
     phone: Mapped[str] = mapped_column(String(32), default="")
     status: Mapped[str] = mapped_column(String(10), default="open")  # open | done
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")  # the customer's comment
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The outcome of the call: reached the customer or not, and what was said.
+    reached: Mapped[bool | None] = mapped_column(Boolean)
+    result: Mapped[str] = mapped_column(Text, default="")
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+    rating: Mapped[Rating] = relationship()
 
 
 class RatingNotice(Base):
-    """A company-wide notice of criticism (通报批评): a draft until the officer publishes it."""
+    """A company-wide notice (通报): criticism (通报批评) drafted by a ≤2★ rating, or praise
+    (通报表扬) drafted from a 5★ praise record. A draft is edited and published by the officer,
+    which gives it a number and a date; a notice can be withdrawn (撤回), and it is never
+    deleted. The row names the person concerned: it is that person's record of the notice."""
 
     __tablename__ = "rating_notices"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     rating_id: Mapped[int] = mapped_column(ForeignKey("ratings.id"), unique=True)
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
-    status: Mapped[str] = mapped_column(String(10), default="draft")  # draft | published
+    kind: Mapped[str] = mapped_column(String(10), default="criticism")  # criticism | praise
+    status: Mapped[str] = mapped_column(String(10), default="draft")  # draft|published|withdrawn
     title: Mapped[str] = mapped_column(String(100))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # 通报编号: a series per year, never reused (a withdrawn notice keeps its number).
+    number: Mapped[str | None] = mapped_column(String(40), unique=True)
+    number_year: Mapped[int | None] = mapped_column(Integer)
+    number_seq: Mapped[int | None] = mapped_column(Integer)
+    published_on: Mapped[date | None] = mapped_column(Date)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    withdraw_reason: Mapped[str] = mapped_column(Text, default="")
+
+    staff: Mapped[Staff] = relationship(foreign_keys=[staff_id])
+    rating: Mapped[Rating] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("number_year", "number_seq"),
+        Index("ix_rating_notices_status_published", "status", "published_at"),
+    )

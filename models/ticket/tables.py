@@ -184,6 +184,9 @@ class Deadline(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Working days counted (the resolve clock and its extensions), so that a calendar change
+    # can count them again; None for wall-clock clocks.
+    workdays: Mapped[int | None] = mapped_column(Integer)
     # running | met (stopped in time) | late (stopped after due) | superseded (extended, restarted)
     state: Mapped[str] = mapped_column(String(12), default="running")
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -241,6 +244,20 @@ class TicketSequence(Base):
 
     day: Mapped[str] = mapped_column(String(8), primary_key=True)  # YYYYMMDD
     last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AccountabilityReview(Base):
+    """The officer's or a leader's review of a ticket flagged for accountability (责任追究):
+    pursue it (追责) or clear it (不予追责), with a note. The flag itself stays."""
+
+    __tablename__ = "accountability_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    decision: Mapped[str] = mapped_column(String(10))  # pursue | clear
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class LedgerExport(Base):

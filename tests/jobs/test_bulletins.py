@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from bot.db import transaction
 from jobs.bulletins import issue_bulletin, issue_monthly_bulletin, issue_weekly_bulletin
+from jobs.reports import send_failure_summary
 from jobs.schedule import register_periodic
 from models.bulletin.service import period_for
 from models.bulletin.tables import Bulletin
@@ -134,6 +135,7 @@ def test_rq_cron_schedules_both_bulletins_from_the_settings(runtime):
     assert schedules == {
         issue_weekly_bulletin: runtime.settings.bulletin.weekly_cron,
         issue_monthly_bulletin: runtime.settings.bulletin.monthly_cron,
+        send_failure_summary: runtime.settings.messages.failure_summary_cron,
     }
 
 
