@@ -24,7 +24,6 @@ from models.core.figures import (
     DEFINITIONS,
     Figures,
     Period,
-    PersonFigures,
     between,
     missed,
     named_period,
@@ -32,6 +31,7 @@ from models.core.figures import (
 )
 from models.core.labels import CLOCK_LABELS, CLOCKS
 from models.figures import compute, people
+from models.figures.sources import MEASURES
 from models.ticket.filters import TicketFilter
 
 DASHBOARD_ROLES = frozenset({"officer", "leader", "executive"})
@@ -149,7 +149,6 @@ def headline(figures: Figures, targets, links: Links) -> list[dict]:
         ),
         ("on_time", figures.on_time_rate, targets.on_time, "clocks_met", "clocks_due"),
     ]
-    measures = {"clocks_met": None}  # no measure lists met clocks; the late ones are linked
     return [
         {
             "key": key,
@@ -158,7 +157,8 @@ def headline(figures: Figures, targets, links: Links) -> list[dict]:
             "missed": target is not None and missed(value, target),
             "part": getattr(figures, part),
             "whole": getattr(figures, whole),
-            "part_link": links.url(part) if measures.get(part, part) else "",
+            # no measure lists the clocks kept (the late ones are linked in the clocks table)
+            "part_link": links.url(part) if part in MEASURES else "",
             "whole_link": links.url(whole),
         }
         for key, value, target, part, whole in rows
@@ -178,11 +178,6 @@ def trend_chart(trend: list[tuple[Period, Figures]], title: str, targets) -> str
 def department_chart(rows, targets) -> str:
     items = [(row.label, row.figures.completion_rate) for row in rows]
     return charts.bar_chart(items, title="各部门办结率", target=targets.completion, width=640)
-
-
-def person_average(person: PersonFigures) -> str:
-    value = person.average_stars
-    return "—" if value is None else f"{value:.1f}"
 
 
 # --- bulletins ------------------------------------------------------------------------------
