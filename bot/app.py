@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import secrets
 
 from flask import Flask, jsonify
 
@@ -22,25 +21,28 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.config["MAX_CONTENT_LENGTH"] = None  # the webhook enforces its own limit (413)
     app.extensions["bihuan"] = runtime
     app.extensions["bihuan.inbox"] = Inbox(runtime)
-    app.secret_key = runtime.settings.web.secret_key or _per_process_secret()
+    if not runtime.settings.web.secret_key:
+        _warn_per_process_secret()
+    app.secret_key = runtime.secret
 
+    from bot.media_page import blueprint as media_page
     from bot.rate_page import blueprint as rate_page
     from bot.webhook import blueprint as webhook
 
     app.register_blueprint(webhook)
     app.register_blueprint(rate_page)
+    app.register_blueprint(media_page)
     app.add_url_rule("/healthz", "healthz", healthz)
     app.register_error_handler(404, _not_found)
     app.register_error_handler(405, _method_not_allowed)
     return app
 
 
-def _per_process_secret() -> str:
+def _warn_per_process_secret() -> None:
     log.warning(
         "BIHUAN_WEB__SECRET_KEY is not set: using a random key for this process; "
-        "rating links and open /rate forms will not survive a restart"
+        "rating and attachment links and open /rate forms will not survive a restart"
     )
-    return secrets.token_urlsafe(32)
 
 
 def _not_found(_error):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, get_origin, get_type_hints
 
+from models.core.safety import SafetyConfig
 from models.core.sla import SlaPolicy
 from models.core.workflow import WorkflowConfig
 
@@ -66,7 +67,7 @@ class ConversationSettings:
     appeal_types: list = field(
         default_factory=lambda: ["报装", "设计", "安装", "点火", "维修", "服务态度", "其他"]
     )
-    callback_promise: str = "我们将在2小时内与您联系"
+    callback_promise: str = "我们将在{hours}小时内与您联系"
     recent_tickets: int = 5
 
 
@@ -120,6 +121,18 @@ class OutboxSettings:
 
 
 @dataclass(frozen=True)
+class MediaSettings:
+    """Attachments downloaded from WeChat (temporary media live 3 days there)."""
+
+    storage_dir: str = "var/media"  # relative paths are under the project folder
+    retry_seconds: list = field(default_factory=lambda: [30, 120, 600, 1800])
+    resend_after_seconds: int = 600
+    max_bytes: int = 20 * 1024 * 1024
+    download_timeout_seconds: float = 30.0
+    link_max_age_days: int = 7
+
+
+@dataclass(frozen=True)
 class DevSettings:
     fake_wechat_port: int = 5001
 
@@ -144,6 +157,7 @@ class Settings:
     redis: RedisSettings = field(default_factory=RedisSettings)
     conversation: ConversationSettings = field(default_factory=ConversationSettings)
     hotline: HotlineSettings = field(default_factory=HotlineSettings)
+    safety: SafetyConfig = field(default_factory=SafetyConfig)
     sla: SlaPolicy = field(default_factory=SlaPolicy)
     calendar: CalendarSettings = field(default_factory=CalendarSettings)
     workflow: WorkflowConfig = field(default_factory=WorkflowConfig)
@@ -151,6 +165,7 @@ class Settings:
     web: WebSettings = field(default_factory=WebSettings)
     menu: MenuSettings = field(default_factory=MenuSettings)
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
+    media: MediaSettings = field(default_factory=MediaSettings)
     dev: DevSettings = field(default_factory=DevSettings)
     templates: TemplateSettings = field(default_factory=TemplateSettings)
 
@@ -160,6 +175,12 @@ class Settings:
         if self.database.url:
             return self.database.url
         return f"sqlite:///{PROJECT_ROOT / 'var' / 'bihuan.sqlite3'}"
+
+    @property
+    def media_dir(self) -> Path:
+        """Where attachments are stored."""
+        path = Path(self.media.storage_dir)
+        return path if path.is_absolute() else PROJECT_ROOT / path
 
     @property
     def embedded_redis(self) -> bool:
@@ -309,6 +330,9 @@ def validate(settings: Settings) -> Settings:
         raise SettingsError("invalid setting conversation.idle_minutes: must be positive")
     if not settings.conversation.appeal_types:
         raise SettingsError("invalid setting conversation.appeal_types: must not be empty")
+    _validate_promise(settings.conversation.callback_promise)
+    if settings.media.max_bytes <= 0 or settings.media.link_max_age_days <= 0:
+        raise SettingsError("invalid setting [media]: max_bytes and link_max_age_days > 0")
     for fraction in settings.sla.remind_at:
         if not 0 < float(fraction) < 1:
             raise SettingsError(f"invalid setting sla.remind_at: {fraction} is not between 0 and 1")
@@ -349,6 +373,16 @@ def _validate_rating(rating: RatingSettings) -> None:
             raise SettingsError(
                 f"invalid setting rating.frame_origins: {origin!r} is not an http(s) origin"
             )
+
+
+def _validate_promise(promise: str) -> None:
+    """conversation.callback_promise may name {hours}, the contact limit (sla.contact_hours)."""
+    try:
+        promise.format(hours=2)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise SettingsError(
+            f"invalid setting conversation.callback_promise: only {{hours}} may be named ({exc})"
+        ) from exc
 
 
 def _validate_clock(value: str) -> None:

@@ -2,10 +2,11 @@
 
 from models.base import Base
 from models.inbound import InboundMessage
-from models.notification.tables import Notification
+from models.notification.tables import Digest, Notification
 from models.people.tables import BindingCode, Customer, Department, Staff
 from models.rating.tables import BusinessRecord, Rating, RatingCallback, RatingNotice, RatingRecord
 from models.ticket.tables import (
+    Attachment,
     Deadline,
     DeadlineAlert,
     SlaBreach,
@@ -17,7 +18,9 @@ from models.ticket.tables import (
 metadata = Base.metadata
 
 __all__ = [
+    "Attachment",
     "Base",
+    "Digest",
     "BindingCode",
     "BusinessRecord",
     "Notification",

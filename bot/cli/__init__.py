@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from bot.cli.business import business
-from bot.cli.jobs import cron, worker
+from bot.cli.jobs import cron, sweep, worker
 from bot.cli.menu import push
 from bot.cli.obj import Obj
 from bot.cli.staff import staff
@@ -161,6 +161,7 @@ cli.add_command(staff)
 cli.add_command(business)
 cli.add_command(worker)
 cli.add_command(cron)
+cli.add_command(sweep)
 
 if __name__ == "__main__":
     main()

@@ -14,9 +14,16 @@ STATUS_LABELS = {
 
 SEVERITY_LABELS = {"general": "一般", "complex": "复杂", "major": "重大"}
 
-# The SLA clocks in the order they run (PRODUCT §4).
-CLOCKS = ("route", "investigate", "resolve", "callback")
-CLOCK_LABELS = {"route": "转派", "investigate": "调查", "resolve": "办结", "callback": "回访"}
+# The SLA clocks in the order they run (PRODUCT §4). Each label is two characters, so that
+# "<label>将到期" fits a template's five-character phrase field.
+CLOCKS = ("contact", "route", "investigate", "resolve", "callback")
+CLOCK_LABELS = {
+    "contact": "联系",
+    "route": "转派",
+    "investigate": "调查",
+    "resolve": "办结",
+    "callback": "回访",
+}
 
 # Staff roles in the order they are listed (帮助, refusals, the back office).
 STAFF_ROLES = ("handler", "dept_head", "officer", "leader", "executive", "clerk")
@@ -30,6 +37,8 @@ ROLE_LABELS = {
 }
 
 MONEY_STATUS_LABELS = {"pending": "待审批", "approved": "已同意", "rejected": "已驳回"}
+ATTACHMENT_KIND_LABELS = {"image": "图片", "voice": "语音", "video": "视频"}
+ATTACHMENT_STATUS_LABELS = {"pending": "下载中", "stored": "已保存", "failed": "下载失败"}
 
 STAR_LABELS = {5: "非常满意", 4: "满意", 3: "一般", 2: "不满意", 1: "很不满意"}
 RATING_TARGET_LABELS = {"ticket": "投诉处理", "business": "燃气业务", "general": "整体服务"}

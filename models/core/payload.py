@@ -26,6 +26,7 @@ class Payload:
     clock: str = ""
     severity: str = ""
     department_id: int | None = None  # whose head a "dept_head" notice goes to
+    department: str = ""  # the handling department's name (told to the customer)
     handler: str = ""
     by: str = ""
     round: int | None = None
@@ -39,6 +40,11 @@ class Payload:
     rating_id: int | None = None
     stars: int | None = None
     target: str = ""  # ticket | business | general (ratings)
+    urgent: bool | None = None  # a reported gas leak (燃气泄漏)
+    overdue_minutes: int | None = None  # how late a breach alert is sent
+    who: str = ""  # the person a message did not reach (delivery_failed)
+    about: str = ""  # the kind of the message that did not reach them
+    count: int | None = None  # tickets a digest covers
 
     def to_json(self) -> dict[str, Any]:
         return {key: value for key, value in asdict(self).items() if value not in (None, "")}

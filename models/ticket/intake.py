@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -9,9 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from models.core import safety
+from models.core.conversation import Draft
+from models.core.policy import DomainPolicy
 from models.core.workflow import WECHAT_CHANNEL, Actor, Role
 from models.people.tables import Customer, Department
-from models.ticket import timeline
+from models.ticket import attachments, repeats
+from models.ticket.service import receive
 from models.ticket.tables import Ticket, TicketSequence
 
 MATTER_CHARS = 30
@@ -62,21 +67,45 @@ def general_department(session: Session, name: str) -> Department | None:
     return session.scalar(select(Department).where(Department.name == name))
 
 
+def open_ticket(
+    session: Session,
+    ticket: Ticket,
+    actor: Actor,
+    text: str,
+    now: datetime,
+    policy: DomainPolicy,
+    media: Iterable[dict] = (),
+) -> Ticket:
+    """Every channel's way in (受理): number the new ticket, keep its media for download, flag
+    a reported gas leak urgent, then its 受理 event, contact clock and first pushes
+    (`models.ticket.service.receive`) and the repeat check. The back office calls this too."""
+    ticket.number = ticket.number or next_ticket_number(session, now, policy.timezone)
+    ticket.status = "received"
+    ticket.complained_at = ticket.complained_at or now
+    ticket.created_at, ticket.updated_at = now, now
+    ticket.urgent = bool(ticket.urgent) or safety.reports_leak(ticket.content, policy.safety)
+    session.add(ticket)
+    session.flush()
+    for item in media:
+        attachments.add(session, ticket, item, now)
+    receive(session, ticket, actor, text, now, policy)
+    repeats.link_repeat(session, ticket, now, policy.workflow.repeat_window_days)
+    return ticket
+
+
 def create_wechat_ticket(
     session: Session,
     customer: Customer,
-    draft,
+    draft: Draft,
     now: datetime,
     *,
-    timezone: str,
+    policy: DomainPolicy,
     receiving_department: Department | None,
     intake_key: str,
 ) -> Ticket:
-    """The ticket for a confirmed WeChat complaint, with its first timeline event."""
+    """The ticket for a confirmed WeChat complaint."""
     ticket = Ticket(
-        number=next_ticket_number(session, now, timezone),
         intake_key=intake_key,
-        status="received",
         severity="general",
         receiving_department_id=receiving_department.id if receiving_department else None,
         appeal_type=draft.appeal_type,
@@ -91,15 +120,13 @@ def create_wechat_ticket(
         matter=summarize(draft.content) or NO_TEXT,
         content=draft.content or NO_TEXT,
         attachments=list(draft.attachments),
-        created_at=now,
-        updated_at=now,
+        urgent=draft.urgent,
     )
-    session.add(ticket)
-    session.flush()
     customer_actor = Actor(role=Role.CUSTOMER, name=draft.name, channel="wechat")
     text = f"客户通过{WECHAT_CHANNEL}提交投诉（{draft.appeal_type}）"
-    timeline.record(session, ticket, "received", customer_actor, text, now)
-    return ticket
+    if draft.urgent:
+        text += "，反映燃气泄漏，已提示安全须知"
+    return open_ticket(session, ticket, customer_actor, text, now, policy, draft.attachments)
 
 
 def summarize(content: str) -> str:

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, distinct, func, select
+from sqlalchemy import ColumnElement, Select, distinct, func, literal, select
 from sqlalchemy.orm import Session, selectinload
 
+from models.base import UTCDateTime
 from models.people.tables import Department, Staff
 from models.ticket.tables import Deadline, Ticket, TicketEvent
 
@@ -42,8 +43,8 @@ class Figures:
     completed: int  # of those, resolved or archived now
     callbacks: int  # call-backs recorded in the period
     satisfied: int
-    deadlines_judged: int  # clocks that ended or broke in the period
-    deadlines_met: int
+    deadlines_judged: int  # clocks that came due in the period (up to now)
+    deadlines_met: int  # of those, stopped in time
     open_now: int
     overdue_now: int
 
@@ -62,6 +63,11 @@ class Figures:
 
 def _rate(part: int, whole: int) -> float | None:
     return part / whole if whole else None
+
+
+def lock_by_id(session: Session, ticket_id: int) -> Ticket | None:
+    """The ticket, locked for this transaction (a no-op on SQLite)."""
+    return session.scalar(select(Ticket).where(Ticket.id == ticket_id).with_for_update())
 
 
 def lock_by_number(session: Session, number: str) -> Ticket | None:
@@ -90,18 +96,29 @@ def todo_filter(role: str, staff_id: int, department_id: int | None) -> ColumnEl
     raise ValueError(f"no to-do list for role {role!r}")
 
 
-def todo(session: Session, role: str, staff_id: int, department_id: int | None, limit: int) -> Page:
-    """The sender's open tickets, nearest running deadline first (no deadline last)."""
-    return _by_nearest_deadline(session, todo_filter(role, staff_id, department_id), limit)
+def todo(
+    session: Session,
+    role: str,
+    staff_id: int,
+    department_id: int | None,
+    limit: int,
+    now: datetime,
+) -> Page:
+    """The sender's open tickets by urgency: reported gas leaks first, then by the nearest
+    running deadline. A ticket with no running clock counts as due now: it never sinks below
+    one due in three weeks."""
+    return _by_nearest_deadline(session, todo_filter(role, staff_id, department_id), limit, now)
 
 
 def overdue(session: Session, now: datetime, limit: int) -> Page:
     """Tickets with a running deadline already past, the longest overdue first."""
     late = select(Deadline.ticket_id).where(Deadline.state == "running", Deadline.due_at < now)
-    return _by_nearest_deadline(session, Ticket.id.in_(late), limit)
+    return _by_nearest_deadline(session, Ticket.id.in_(late), limit, now)
 
 
-def _by_nearest_deadline(session: Session, where: ColumnElement[bool], limit: int) -> Page:
+def _by_nearest_deadline(
+    session: Session, where: ColumnElement[bool], limit: int, now: datetime
+) -> Page:
     nearest = (
         select(Deadline.ticket_id, func.min(Deadline.due_at).label("due"))
         .where(Deadline.state == "running")
@@ -112,7 +129,11 @@ def _by_nearest_deadline(session: Session, where: ColumnElement[bool], limit: in
         select(Ticket)
         .outerjoin(nearest, nearest.c.ticket_id == Ticket.id)
         .where(where)
-        .order_by(nearest.c.due.is_(None), nearest.c.due, Ticket.id)
+        .order_by(
+            Ticket.urgent.desc(),
+            func.coalesce(nearest.c.due, literal(now, UTCDateTime())),
+            Ticket.id,
+        )
         .limit(limit)
         .options(selectinload(Ticket.deadlines))
     )
@@ -176,19 +197,17 @@ def _callbacks(session: Session, start: datetime, end: datetime) -> tuple[int, i
 
 
 def _deadlines(session: Session, start: datetime, end: datetime, now: datetime) -> tuple[int, int]:
-    """Clocks stopped in the period (met or late) plus running ones that broke in it."""
-    stopped = select(
-        func.count(Deadline.id), func.count(Deadline.id).filter(Deadline.state == "met")
-    ).where(
-        Deadline.state.in_(("met", "late")), Deadline.stopped_at >= start, Deadline.stopped_at < end
+    """按时率: the clocks that came due in the period (a clock still running when it is due
+    counts as late); clocks stopped early whose due moment is still ahead, and superseded
+    ones (extended, cancelled by 退单), are not judged."""
+    came_due = (
+        Deadline.state.in_(("met", "late", "running"))
+        & (Deadline.due_at >= start)
+        & (Deadline.due_at < min(end, now))
     )
-    judged, met = session.execute(stopped).one()
-    broken = session.scalar(
-        select(func.count(Deadline.id)).where(
-            Deadline.state == "running", Deadline.due_at >= start, Deadline.due_at < min(end, now)
-        )
-    )
-    return judged + (broken or 0), met
+    met = func.count(Deadline.id).filter(Deadline.state == "met")
+    judged, kept = session.execute(select(func.count(Deadline.id), met).where(came_due)).one()
+    return judged, kept
 
 
 def open_count(session: Session) -> int:

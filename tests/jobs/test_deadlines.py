@@ -12,15 +12,31 @@ from models.notification.tables import Notification
 from models.people.tables import Staff
 from models.ticket.tables import Deadline, DeadlineAlert, SlaBreach, Ticket
 from tests.concurrency import run_in_threads
-from tests.factories import HANDLER, OFFICER, file_ticket, move, run_worker, seed_bound_staff
+from tests.factories import (
+    CUSTOMER,
+    HANDLER,
+    OFFICER,
+    file_ticket,
+    move,
+    run_worker,
+    seed_bound_staff,
+)
 
 # Monday 2026-11-30 10:00 in Asia/Shanghai: a working day.
 MONDAY_10 = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
 
 
+def filed_at(live, live_wechat, when: datetime, openid: str = CUSTOMER) -> str:
+    """A complaint filed through the webhook at ``when`` (the runtime's clock moved there)."""
+    live.clock_offset = when - datetime.now(UTC)
+    return file_ticket(live_wechat, openid)
+
+
 def assigned_at(live, live_wechat, when: datetime) -> str:
+    """Filed, the customer phoned (联系: the contact clock stops) and assigned at ``when``."""
     seed_bound_staff(live)
-    number = file_ticket(live_wechat)
+    number = filed_at(live, live_wechat, when)
+    move(live, number, "周敏", "contact", now=when, text="已电话联系客户")
     move(live, number, "周敏", "assign", now=when, handler_name="王芳")
     return number
 
@@ -56,7 +72,7 @@ def test_reminders_at_half_and_eighty_percent_then_breach_each_sent_once(
         assert record.clock == "investigate"
     run_worker(live)
     assert len(fake_wechat.messages(HANDLER)) == 4  # assignment, 2 reminders, breach
-    assert len(fake_wechat.messages(OFFICER)) == 1
+    assert len(fake_wechat.messages(OFFICER)) == 2  # the new ticket, the breach
 
 
 def test_a_breach_older_than_one_working_day_alerts_the_leader(live, live_wechat):
@@ -99,7 +115,8 @@ def test_a_deadline_passing_while_the_worker_was_down_is_alerted_on_return(live,
 def test_two_concurrent_sweeps_send_each_alert_once(live, live_wechat):
     seed_bound_staff(live)
     for _ in range(5):
-        number = file_ticket(live_wechat, f"o_many_{_}")
+        number = filed_at(live, live_wechat, MONDAY_10, f"o_many_{_}")
+        move(live, number, "周敏", "contact", now=MONDAY_10)
         move(live, number, "周敏", "assign", now=MONDAY_10, handler_name="王芳")
     moment = MONDAY_10 + timedelta(minutes=61)
     results, errors = run_in_threads(lambda: send_due_alerts(live, moment), 2)
