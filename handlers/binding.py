@@ -94,7 +94,7 @@ def _tell_moved_away(ctx: Context, staff: Staff, previous: str) -> None:
     """The WeChat the account moved away from hears of it: if it was not its owner's doing,
     they can report it at once."""
     former = customers.get_or_create_customer(ctx.session, previous, ctx.now)
-    payload = Payload(by=staff.name)
+    payload = Payload(number="BINDING", by=staff.name)
     notifications.notify_customer_id(ctx.session, former.id, "moved_away", payload, ctx.now)
 
 

@@ -96,13 +96,17 @@ def ticket_show(obj: Obj, number: str, as_json: bool) -> None:
         if found is None:
             click.echo(f"no ticket {number}", err=True)
             sys.exit(1)
-        data = ticket_as_dict(found, ZoneInfo(obj.settings.app.timezone))
+        link = obj.runtime.media_links.url if obj.settings.web.secret_key else None
+        data = ticket_as_dict(found, ZoneInfo(obj.settings.app.timezone), link)
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         for key, value in data.items():
-            if key != "events":
+            if key not in ("events", "attachments"):
                 click.echo(f"{key}: {value}")
+        for item in data["attachments"]:
+            where = item["url"] or item["path"] or item["last_error"] or ""
+            click.echo(f"  附件 {item['kind_label']} {item['status_label']} {where}")
         for item in data["events"]:
             click.echo(f"  {item['at']} {item['actor']} {item['kind']}: {item['text']}")
 
