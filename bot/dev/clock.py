@@ -48,10 +48,11 @@ def clock() -> Response:
     if body.get("reset"):
         runtime.clock_offset = timedelta(0)
     else:
-        target = _moment(runtime, body.get("at") or body.get("advance") or "")
+        now = runtime.now()
+        target = _moment(runtime, body.get("at") or body.get("advance") or "", now)
         if isinstance(target, Response):
             return target
-        runtime.clock_offset += target - runtime.now()
+        runtime.clock_offset += target - now
     return jsonify(now=_local(runtime, runtime.now()), offset_minutes=_offset(runtime))
 
 
@@ -59,15 +60,16 @@ def clock() -> Response:
 def sweep() -> Response:
     runtime = _runtime()
     body = request.get_json(silent=True) or {}
-    moment = _moment(runtime, body["at"]) if body.get("at") else runtime.now()
+    now = runtime.now()
+    moment = _moment(runtime, body["at"], now) if body.get("at") else now
     if isinstance(moment, Response):
         return moment
     return jsonify(at=_local(runtime, moment), **run_all(runtime, moment))
 
 
-def _moment(runtime: Runtime, text: str) -> datetime | Response:
+def _moment(runtime: Runtime, text: str, now: datetime) -> datetime | Response:
     try:
-        return parse_moment(str(text), runtime.now(), runtime.settings.app.timezone)
+        return parse_moment(str(text), now, runtime.settings.app.timezone)
     except BadMoment as exc:
         response = jsonify(error=str(exc))
         response.status_code = 400
@@ -83,4 +85,4 @@ def _local(runtime: Runtime, moment: datetime) -> str:
 
 
 def _offset(runtime: Runtime) -> int:
-    return int(runtime.clock_offset.total_seconds() // 60)
+    return round(runtime.clock_offset.total_seconds() / 60)
