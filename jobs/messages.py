@@ -100,8 +100,9 @@ def _facts(
 
 
 def _ticket_values(ticket: Ticket, base: dict[str, str]) -> dict[str, str]:
+    """The ticket's own values; a push's own number (a rating task's PJ…) is kept."""
     return {
-        "number": ticket.number,
+        "number": base["number"] or ticket.number,
         "matter": ticket.matter,
         "appeal_type": ticket.appeal_type,
         "status": STATUS_LABELS.get(ticket.status, ticket.status),

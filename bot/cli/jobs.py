@@ -79,7 +79,11 @@ def _sweep_embedded(url: str, at: str) -> None:
         )
         sys.exit(2)
     if response.status_code != 200:
-        click.echo(f"清扫失败（HTTP {response.status_code}）：{response.text[:200]}", err=True)
+        try:
+            reason = response.json().get("error", "")
+        except ValueError:
+            reason = response.text[:200]
+        click.echo(f"清扫失败（HTTP {response.status_code}）：{reason}", err=True)
         sys.exit(2)
     body = response.json()
     _report(body.pop("at"), body)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import shlex
 import time
+import zlib
 
 import requests
 
@@ -32,6 +33,7 @@ HELP = """命令：
   /quit                   退出"""
 
 ACCOUNT = "gh_simulated"
+ID_STEP = 1000
 
 
 class Simulator:
@@ -43,7 +45,10 @@ class Simulator:
         self.openid = openid
         self.http = session or requests.Session()
         self.fake_url = fake_url or f"http://127.0.0.1:{settings.dev.fake_wechat_port}"
-        self._ids = itertools.count(int(time.time() * 1000))
+        # Message ids unique across simulators started together (WeChat's are unique; equal
+        # ones would be taken as one push sent twice): each openid keeps its own residue.
+        start = int(time.time() * 1000) * ID_STEP + zlib.crc32(openid.encode()) % ID_STEP
+        self._ids = itertools.count(start, ID_STEP)
         self._seen = self._latest_seq()
 
     def _latest_seq(self) -> int:

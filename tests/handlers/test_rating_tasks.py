@@ -18,6 +18,7 @@ from tests.factories import (
     file_ticket,
     notifications_of,
     resolve,
+    run_worker,
     seed_bound_staff,
     ticket_of,
 )
@@ -99,3 +100,13 @@ def test_or_as_a_daily_digest_once_a_day(runtime, wechat):
     ((_, who, payload),) = notifications_of(daily, "resolution_digest")
     assert who == "钱立" and payload["count"] == 2 and numbers[0] in payload["note"]
     daily.close()
+
+
+def test_the_task_push_shows_the_number_to_type(live, live_wechat, fake_wechat):
+    rated(live, live_wechat, 2)
+    run_worker(live)
+    with live.sessions() as session:
+        task = session.scalars(select(RatingCallback)).one()
+    pushes = [m["body"]["data"] for m in fake_wechat.messages(OFFICER)]
+    task_push = next(p for p in pushes if p["thing2"]["value"] == "低星评价请电话回访")
+    assert task_push["character_string1"]["value"] == f"PJ{task.rating_id}"

@@ -32,9 +32,11 @@ CUSTOM = "/cgi-bin/message/custom/send"
 
 @pytest.fixture
 def assigned(live, live_wechat):
-    """A filed ticket assigned by the officer to the bound handler 王芳 (not yet sent)."""
+    """A filed ticket (the officer told of it) assigned to the bound handler 王芳: that
+    assignment not yet sent."""
     seed_bound_staff(live)
     number = file_ticket(live_wechat)
+    run_worker(live)
     move(live, number, "周敏", "assign", handler_name="王芳")
     return number
 

@@ -113,3 +113,13 @@ def test_each_outbound_message_is_logged_with_phones_masked(live, live_wechat, c
     (result,) = [line for line in lines if "客服消息 callback_request" in line]
     assert "139****5678" in result and "13912345678" not in caplog.text
     assert CUSTOMER not in result and HANDLER not in " ".join(lines)
+
+
+def test_two_simulators_started_together_never_share_a_message_id(live, fake_wechat):
+    """Else the second customer's 1 would be taken as the first one's, sent twice."""
+    first, second = (
+        Simulator(live.settings, "http://127.0.0.1:9/wechat", openid, fake_url=fake_wechat.url)
+        for openid in ("o_twin_a", "o_twin_b")
+    )
+    ids = [{next(sim._ids) for _ in range(2000)} for sim in (first, second)]
+    assert ids[0].isdisjoint(ids[1])
