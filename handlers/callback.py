@@ -50,15 +50,22 @@ def is_answer(turn: Turn) -> bool:
     return bool(answer.number) or bool(turn.awaiting_callbacks)
 
 
+def is_bare_answer(turn: Turn) -> bool:
+    """An answer and nothing else (or one naming its ticket): during the comment step after a
+    star tap, 「不满意，师傅来晚了」 is a comment, a bare 「2」 answers a pending call-back."""
+    said = turn.callback_answer
+    return is_answer(turn) and (bool(said.number) or not said.note)
+
+
 def answer(turn: Turn) -> str:
-    reply = turn.callback_answer
+    said = turn.callback_answer
     awaiting = turn.awaiting_callbacks
-    if reply.number:
-        ticket = next((t for t in awaiting if t.number == reply.number), None)
-        return _apply(turn, ticket, reply) if ticket else _not_awaiting(turn, reply.number)
+    if said.number:
+        ticket = next((t for t in awaiting if t.number == said.number), None)
+        return _apply(turn, ticket, said) if ticket else _not_awaiting(turn, said.number)
     if len(awaiting) == 1:
-        return _apply(turn, awaiting[0], reply)
-    return _ask_which(turn, reply, awaiting)
+        return _apply(turn, awaiting[0], said)
+    return _ask_which(turn, said, awaiting)
 
 
 def choose(turn: Turn) -> str | None:

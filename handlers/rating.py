@@ -101,7 +101,7 @@ def continue_comment(turn: Turn) -> str | None:
     note when the comment time is past)."""
     ctx, message, state = turn.ctx, turn.message, turn.comment_step
     openid = message.openid
-    if callback.is_answer(turn):  # 1/满意 or 2/不满意 answers the call-back first
+    if callback.is_bare_answer(turn):  # 1/满意, 2/不满意 or 2 TS… answer the call-back first
         _clear(ctx, openid)
         return None
     config = ctx.policy.comment

@@ -134,3 +134,14 @@ def test_an_invalid_ticket_shows_its_reason_to_its_customer(runtime, wechat):
     move(runtime, number, "周敏", "invalid", text="属物业管理的公共管道，已转物业")
     detail = wechat.text(ANNA, f"查询 {number}")
     assert "状态：无效投诉" in detail and "无效原因：属物业管理的公共管道" in detail
+
+
+def test_a_comment_after_a_star_tap_is_not_taken_for_a_call_back_answer(runtime, wechat):
+    seed_bound_staff(runtime)
+    number = file_ticket(wechat, ANNA)
+    resolve(runtime, number)
+    assert number in wechat.click(ANNA, "RATE_2")  # stars for the resolved ticket
+    assert "留言" in wechat.text(ANNA, "不满意，师傅来得太慢")  # a comment, not a call-back
+    assert status(runtime, number) == "resolved"  # still awaiting its answer
+    assert number in wechat.text(ANNA, "2")  # a bare answer answers it
+    assert status(runtime, number) == "assigned"

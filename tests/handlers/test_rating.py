@@ -364,7 +364,9 @@ def test_the_low_rating_alert_reaches_the_designated_staff_in_wechat(
         for m in fake_wechat.messages("o_loop_officer")
         if m["body"].get("template_id") == template_id
     ]
-    assert len(alerts) == 1 and alerts[0]["body"]["data"]["character_string1"]["value"] == number
+    assert len(alerts) == 1  # the task's number to type (PJ…), linked to the rated ticket
+    assert alerts[0]["body"]["data"]["character_string1"]["value"].startswith("PJ")
+    assert alerts[0]["body"]["url"].endswith(f"/tickets/{number}")
     assert [r.status for r in notices(live, "rating_alert")] == ["sent"]
 
 
