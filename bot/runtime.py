@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import UTC, datetime, timedelta
 
 from redis import Redis
@@ -43,7 +44,7 @@ class Runtime:
         """The time every handler and job of this process works with."""
         return datetime.now(UTC) + self.clock_offset
 
-    @property
+    @cached_property
     def media_links(self) -> MediaLinks:
         media = self.settings.media
         return MediaLinks(self.settings.web.base_url, self.secret, media.link_max_age_days)

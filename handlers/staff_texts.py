@@ -339,7 +339,8 @@ def stats(figures: Figures, period: str, zone: ZoneInfo) -> str:
             f"满意率 {percent(figures.satisfaction_rate)}",
             f"到期时限 {figures.deadlines_judged} 项，按时 {figures.deadlines_met} 项，"
             f"按时率 {percent(figures.on_time_rate)}",
-            f"当前在办 {figures.open_now} 件，超期 {figures.overdue_now} 件",
+            f"当前在办 {figures.open_now} 件，超期 {figures.overdue_now} 件；"
+            f"退单 {figures.returns} 次",
         ]
     )
 

@@ -40,8 +40,9 @@ class Facts:
 
 
 def headline(kind: str, payload: Payload, facts: Facts) -> Headline:
-    """The words of a push of ``kind``; a kind without its own words keeps the payload's."""
-    build = HEADLINES.get(kind)
+    """The words of a push of ``kind`` to staff; a kind without its own words keeps the
+    payload's (customers: `customer_headline`)."""
+    build = STAFF_HEADLINES.get(kind)
     if build is None:
         return Headline(payload.stage or "工单提醒", "", payload.note)
     return build(payload, facts)
@@ -243,7 +244,6 @@ CUSTOMER_HEADLINES: dict[str, Callable[[Payload, Facts], Headline]] = {
     "invalid_reason": _invalid_reason,
     "moved_away": _moved_away,
 }
-HEADLINES = STAFF_HEADLINES  # staff kinds; customers use `customer_headline`
 
 # What a kind is called when it did not reach someone (delivery_failed).
 KIND_NAMES = {

@@ -23,6 +23,7 @@ COMPLETED_STATUSES = ("resolved", "archived")
 PERIODS = ("today", "week", "month")
 SATISFIED_EVENT = "archived"  # 回访满意，归档
 UNSATISFIED_EVENT = "reopened"  # 回访不满意，重办
+RETURN_EVENT = "return"  # 退单
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Figures:
     deadlines_met: int  # of those, stopped in time
     open_now: int
     overdue_now: int
+    returns: int = 0  # 退单 in the period (mis-routed tickets sent back)
 
     @property
     def completion_rate(self) -> float | None:
@@ -173,7 +175,15 @@ def figures(session: Session, start: datetime, end: datetime, now: datetime) -> 
         deadlines_met=met,
         open_now=open_count(session),
         overdue_now=overdue_count(session, now),
+        returns=_events(session, RETURN_EVENT, start, end),
     )
+
+
+def _events(session: Session, kind: str, start: datetime, end: datetime) -> int:
+    statement = select(func.count(TicketEvent.id)).where(
+        TicketEvent.kind == kind, TicketEvent.created_at >= start, TicketEvent.created_at < end
+    )
+    return session.scalar(statement) or 0
 
 
 def _received_and_completed(session: Session, start: datetime, end: datetime) -> tuple[int, int]:

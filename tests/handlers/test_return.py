@@ -48,7 +48,8 @@ def test_a_mis_routed_ticket_goes_back_to_the_officer_with_the_reason(runtime, w
         returns = session.scalar(
             select(func.count(TicketEvent.id)).where(TicketEvent.kind == "return")
         )
-    assert returns == 1  # counted for figures
+    assert returns == 1  # on the timeline, counted for figures
+    assert "退单 1 次" in wechat.text(staff["officer"], "统计 今日")
 
 
 def test_only_the_tickets_handler_or_head_may_return_it(runtime, wechat, demo):
