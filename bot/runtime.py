@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 
 from redis import Redis
 from sqlalchemy import Engine
