@@ -25,6 +25,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         _warn_per_process_secret()
     app.secret_key = runtime.secret
 
+    from bot.api.views import register as register_api
     from bot.media_page import blueprint as media_page
     from bot.rate_page import blueprint as rate_page
     from bot.webhook import blueprint as webhook
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.register_blueprint(webhook)
     app.register_blueprint(rate_page)
     app.register_blueprint(media_page)
+    register_api(app)
     app.add_url_rule("/healthz", "healthz", healthz)
     app.register_error_handler(404, _not_found)
     app.register_error_handler(405, _method_not_allowed)

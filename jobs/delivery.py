@@ -127,7 +127,7 @@ def _send_template(
     config = runtime.settings.templates.kinds.get(messages.template_key(row)) or {}
     if not config.get("id"):
         raise ApiError(-2, f"template {messages.template_key(row)} not configured", "permanent")
-    url = "" if target.customer is not None else messages.ticket_url(runtime.settings, ticket)
+    url = "" if target.customer is not None else messages.staff_url(runtime.settings, row, ticket)
     data = messages.template_data(config.get("fields", {}), available)
     msgid = runtime.wechat_api().send_template(
         target.openid, config["id"], data, url, f"bihuan-{row.id}"

@@ -127,6 +127,14 @@ def ticket_url(settings: Settings, ticket: Ticket | None) -> str:
     return f"{settings.web.base_url.rstrip('/')}/tickets/{ticket.number}"
 
 
+def staff_url(settings: Settings, row: Notification, ticket: Ticket | None) -> str:
+    """The back-office page a staff push links to: the bulletin, else the ticket."""
+    bulletin_id = Payload.from_json(row.payload).bulletin_id
+    if bulletin_id is not None:
+        return f"{settings.web.base_url.rstrip('/')}/bulletins/{bulletin_id}"
+    return ticket_url(settings, ticket)
+
+
 def customer_text(row: Notification, ticket: Ticket | None, settings: Settings, now) -> str:
     """A customer-service message (inside the 48-hour window)."""
     zone = ZoneInfo(settings.app.timezone)

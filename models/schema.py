@@ -1,6 +1,8 @@
 """Every table, registered on one metadata (used by Alembic and by tests)."""
 
+from models.access.tables import ApiKey
 from models.base import Base
+from models.bulletin.tables import Bulletin
 from models.inbound import InboundMessage
 from models.notification.tables import Digest, Notification
 from models.people.tables import BindingCode, Customer, Department, Staff
@@ -9,6 +11,7 @@ from models.ticket.tables import (
     Attachment,
     Deadline,
     DeadlineAlert,
+    LedgerExport,
     SlaBreach,
     Ticket,
     TicketEvent,
@@ -18,9 +21,12 @@ from models.ticket.tables import (
 metadata = Base.metadata
 
 __all__ = [
+    "ApiKey",
     "Attachment",
     "Base",
+    "Bulletin",
     "Digest",
+    "LedgerExport",
     "BindingCode",
     "BusinessRecord",
     "Notification",

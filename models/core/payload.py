@@ -45,6 +45,7 @@ class Payload:
     who: str = ""  # the person a message did not reach (delivery_failed)
     about: str = ""  # the kind of the message that did not reach them
     count: int | None = None  # tickets a digest covers
+    bulletin_id: int | None = None  # a periodic bulletin (定期通报): the push links to it
 
     def to_json(self) -> dict[str, Any]:
         return {key: value for key, value in asdict(self).items() if value not in (None, "")}

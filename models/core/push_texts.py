@@ -173,6 +173,11 @@ def _digest(payload: Payload, facts: Facts) -> Headline:
     return Headline(f"今日办结{payload.count or 0}件", "日报", payload.note)
 
 
+def _bulletin(payload: Payload, facts: Facts) -> Headline:
+    """定期通报: its short title (e.g. 11月23日至11月29日周通报), written to fit."""
+    return Headline(payload.note or "定期通报", "通报", "")
+
+
 def _delivery_failed(payload: Payload, facts: Facts) -> Headline:
     about = KIND_NAMES.get(payload.about, "通知")
     return Headline(f"{payload.who}未收到{about}", "未送达", payload.reason)
@@ -231,6 +236,7 @@ STAFF_HEADLINES: dict[str, Callable[[Payload, Facts], Headline]] = {
     "returned": _returned,
     "resolution": _resolution,
     "resolution_digest": _digest,
+    "bulletin": _bulletin,
     "delivery_failed": _delivery_failed,
     "rating_alert": _rating("低星评价请电话回访", "待回访"),
     "rating_praise": _rating("客户五星好评", "好评"),
@@ -266,6 +272,7 @@ KIND_NAMES = {
     "returned": "退单通知",
     "resolution": "办结通知",
     "resolution_digest": "办结日报",
+    "bulletin": "定期通报",
     "rating_alert": "回访任务",
     "rating_praise": "表扬通知",
     "rating_notice": "通报草稿",

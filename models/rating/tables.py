@@ -57,6 +57,8 @@ class Rating(Base):
     phone: Mapped[str] = mapped_column(String(32), default="")  # for the call-back
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     commented_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Rated or commented last: the API's change feed reads ratings in this order.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     staff: Mapped[Staff | None] = relationship(foreign_keys=[staff_id])
     business_record: Mapped[BusinessRecord | None] = relationship()
@@ -64,6 +66,7 @@ class Rating(Base):
     __table_args__ = (
         CheckConstraint("stars BETWEEN 1 AND 5", name="stars_range"),
         Index("ix_ratings_created_at", "created_at"),
+        Index("ix_ratings_updated_at_id", "updated_at", "id"),
     )
 
 

@@ -3,7 +3,7 @@
 Existing rows get server defaults (not urgent, never returned, no outcome).
 
 Revision ID: 0006
-Revises: 0005
+Revises: 0009 (relinked after merging main: was 0005)
 Create Date: 2026-11-29 00:58:17.460037
 """
 
@@ -13,7 +13,7 @@ import models.base
 
 
 revision = '0006'
-down_revision = '0005'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

@@ -54,6 +54,7 @@ STAFF_CASES: dict[str, list[tuple[Payload, str]]] = {
     "returned": [(Payload(reason="不属于本部门"), "退回")],
     "resolution": [(Payload(result="已更换阀门"), "已办结")],
     "resolution_digest": [(Payload(count=12), "今日办结12件")],
+    "bulletin": [(Payload(note="11月23日至11月29日周通报"), "周通报")],
     "delivery_failed": [(Payload(who="王芳", about="assignment"), "王芳未收到派单通知")],
     "rating_alert": [(Payload(note="2星（不满意），请电话回访"), "电话回访")],
     "rating_praise": [(Payload(), "好评")],
