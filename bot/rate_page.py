@@ -21,6 +21,7 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.exceptions import HTTPException
 
+from bot.client import client_address
 from bot.db import transaction
 from bot.runtime import Runtime
 from jobs.queue import enqueue_written
@@ -370,15 +371,7 @@ def _limit(runtime: Runtime, kind: str, who: str, limit: int) -> None:
 
 
 def _client_address() -> str:
-    hops = _runtime().settings.rating.proxy_hops
-    forwarded = [
-        part.strip()
-        for part in request.headers.get("X-Forwarded-For", "").split(",")
-        if part.strip()
-    ]
-    if hops and len(forwarded) >= hops:
-        return forwarded[-hops]
-    return request.remote_addr or "unknown"
+    return client_address(request, _runtime().settings.rating.proxy_hops)
 
 
 def _form_max_age(runtime: Runtime) -> int:

@@ -2,9 +2,10 @@
 
 One job per attachment, queued after the commit that wrote it; a transient failure is retried
 by rq with backoff (`media.retry_seconds`), and the sweep queues again a download whose job was
-lost. The row ends "stored" (with its path under `media.storage_dir`) or "failed" (with the
-error): a failed download shows as failed, it is never silently dropped. Running twice is
-harmless: a row that is no longer pending is left alone.
+lost. The row ends "stored" (with its path under `web.media_dir`) or "failed" (with the
+error): a failed download shows as failed, it is never silently dropped. The ticket's own list
+of media (`tickets.attachments`, what the back office's page shows) gets the same file and
+state. Running twice is harmless: a row that is no longer pending is left alone.
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ def _store(settings: Settings, row: Attachment, media: Media, now: datetime) -> 
     os.replace(partial, target)  # a reader never sees half a file
     row.status, row.path, row.content_type = "stored", relative.as_posix(), kind
     row.size, row.stored_at, row.last_error = len(media.content), now, ""
+    _mirror(row, file=row.path, content_type=kind, status="stored")
     log.info("attachment %s of %s stored (%s bytes)", row.id, row.ticket.number, row.size)
 
 
@@ -82,5 +84,16 @@ def _failed_attempt(settings: Settings, row: Attachment, error: ApiError, now: d
         row.next_attempt_at = now + timedelta(seconds=delays[row.attempts - 1])
         return "retry"
     row.status = "failed"
+    _mirror(row, status="failed")
     log.warning("attachment %s failed after %s attempts: %s", row.id, row.attempts, error)
     return "failed"
+
+
+def _mirror(row: Attachment, **values: str) -> None:
+    """The ticket's media item of this attachment gets its file and state (a new list: the
+    JSON column sees only assignments)."""
+    ticket = row.ticket
+    ticket.attachments = [
+        {**item, **values} if item.get("media_id") == row.media_id else item
+        for item in ticket.attachments or []
+    ]

@@ -27,7 +27,12 @@ STAFF_TEMPLATES = {
     "bulletin",
 }
 # Kinds carried by another kind's template (same fields, same meaning).
-SHARED_TEMPLATES = {"rating_warning": "rating_alert", "resolution_digest": "bulletin"}
+SHARED_TEMPLATES = {
+    "rating_warning": "rating_alert",
+    "resolution_digest": "bulletin",
+    "urgent": "new_ticket",
+    "government_intake": "new_ticket",
+}
 
 
 def template_key(row: Notification) -> str:

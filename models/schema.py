@@ -5,7 +5,7 @@ from models.base import Base
 from models.bulletin.tables import Bulletin
 from models.inbound import InboundMessage
 from models.notification.tables import Digest, Notification
-from models.people.tables import BindingCode, Customer, Department, Staff
+from models.people.tables import BindingCode, Customer, Department, LoginThrottle, Staff
 from models.rating.tables import BusinessRecord, Rating, RatingCallback, RatingNotice, RatingRecord
 from models.ticket.tables import (
     Attachment,
@@ -36,6 +36,7 @@ __all__ = [
     "SlaBreach",
     "Department",
     "InboundMessage",
+    "LoginThrottle",
     "Rating",
     "RatingCallback",
     "RatingNotice",

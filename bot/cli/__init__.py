@@ -17,6 +17,7 @@ from bot.cli.ledger import ledger
 from bot.cli.menu import push
 from bot.cli.obj import Obj
 from bot.cli.staff import staff
+from bot.cli.user import user
 from bot.settings import SettingsError
 
 
@@ -165,6 +166,7 @@ def inbound_replay(obj: Obj) -> None:
 
 
 cli.add_command(staff)
+cli.add_command(user)
 cli.add_command(business)
 cli.add_command(worker)
 cli.add_command(cron)

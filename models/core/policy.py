@@ -20,7 +20,7 @@ class DomainPolicy:
     rating: RatingPolicy
     conversation: ConversationConfig
     comment: CommentConfig
-    safety: SafetyConfig
+    safety: SafetyConfig = SafetyConfig()
 
     @property
     def timezone(self) -> str:

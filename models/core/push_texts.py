@@ -77,6 +77,14 @@ def _new_ticket(payload: Payload, facts: Facts) -> Headline:
     return Headline("新投诉请及时联系客户", "待联系", note)
 
 
+def _urgent(payload: Payload, facts: Facts) -> Headline:
+    return Headline("紧急：疑似燃气泄漏", "紧急", _by(facts.deadline, "联系客户"))
+
+
+def _government_intake(payload: Payload, facts: Facts) -> Headline:
+    return Headline("政府平台投诉待批转", "待批转", _by(facts.deadline, "联系客户"))
+
+
 def _assignment(payload: Payload, facts: Facts) -> Headline:
     stage = "新工单待办理"
     if payload.urgent:
@@ -218,6 +226,8 @@ def _moved_away(payload: Payload, facts: Facts) -> Headline:
 
 STAFF_HEADLINES: dict[str, Callable[[Payload, Facts], Headline]] = {
     "new_ticket": _new_ticket,
+    "urgent": _urgent,
+    "government_intake": _government_intake,
     "assignment": _assignment,
     "reminder": _reminder,
     "breach": _breach,
@@ -251,9 +261,12 @@ CUSTOMER_HEADLINES: dict[str, Callable[[Payload, Facts], Headline]] = {
     "moved_away": _moved_away,
 }
 
-# What a kind is called when it did not reach someone (delivery_failed).
+# What each kind is called: in a "did not reach" push (delivery_failed) and in the back
+# office's list of a ticket's notifications.
 KIND_NAMES = {
     "new_ticket": "新投诉通知",
+    "urgent": "燃气泄漏提醒",
+    "government_intake": "批转提醒",
     "assignment": "派单通知",
     "reminder": "到期提醒",
     "breach": "超期提醒",
@@ -273,10 +286,14 @@ KIND_NAMES = {
     "resolution": "办结通知",
     "resolution_digest": "办结日报",
     "bulletin": "定期通报",
+    "delivery_failed": "未送达提醒",
     "rating_alert": "回访任务",
     "rating_praise": "表扬通知",
     "rating_notice": "通报草稿",
     "rating_warning": "低星提醒",
+    "assigned": "派单告知",
+    "invalid_reason": "无效说明",
+    "moved_away": "改绑提醒",
 }
 
 

@@ -1,16 +1,20 @@
-"""Gas safety first (燃气安全): a customer message that reports a leak or a smell of gas gets
-the safety instructions and the 24-hour emergency line before anything else (PRODUCT §5).
+"""Gas safety first (燃气安全): does a text report a leak or a smell of gas, and what does the
+customer read then (PRODUCT §5). Pure.
 
-Pure. The keyword list and the emergency line are `[safety]` in config.toml. Matching is
-deliberately generous (a word anywhere in the text, after folding full-width characters and
-dropping spaces): a false alarm costs one paragraph of advice, a missed leak can cost lives.
+The words and the emergency line live in ``config.toml`` (``[safety]``). Matching is on the
+NFKC form with spaces dropped, so full-width, half-width and spaced-out spellings are the same;
+it is deliberately generous (a word anywhere in the text): a false alarm costs one paragraph of
+advice, a missed leak can cost lives. A complaint whose text reports a leak is flagged urgent,
+whatever channel it came through.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+DEFAULT_LEAK_WORDS = ("漏气", "泄漏", "泄露", "燃气味", "煤气味", "天然气味", "闻到气味", "跑气")
 ADVICE = (
     "【燃气安全提示】如闻到燃气味或怀疑漏气，请立即：\n"
     "1. 关闭燃气表前阀门或灶前阀门；\n"
@@ -24,22 +28,28 @@ URGENT_NOTED = "已记录您反映的燃气泄漏情况，我们会优先处理�
 
 @dataclass(frozen=True)
 class SafetyConfig:
-    """``keywords``: words that mean a leak or a smell of gas; ``emergency_line``: the
-    24-hour number customers are told to call from outside."""
+    """``[safety]`` in config.toml: ``leak_words`` report a leak or a smell of gas;
+    ``emergency_line`` is the 24-hour number customers are told to call from outside."""
 
-    keywords: tuple[str, ...] = ("漏气", "泄漏", "燃气味", "煤气味", "天然气味", "闻到气味")
+    leak_words: tuple[str, ...] = DEFAULT_LEAK_WORDS
     emergency_line: str = ""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "keywords", tuple(_fold(k) for k in self.keywords if k.strip()))
-        if not self.keywords:
-            raise ValueError("keywords must not be empty")
+        words = tuple(str(word).strip() for word in self.leak_words)
+        if not words or not all(words):
+            raise ValueError("leak_words must not contain empty words")
+        object.__setattr__(self, "leak_words", words)
+
+
+def reports_gas_leak(texts: Iterable[str], words: Iterable[str]) -> bool:
+    """True when any of ``texts`` contains one of the leak ``words``."""
+    folded = [_fold(text) for text in texts]
+    return any(_fold(word) in text for word in words for text in folded if text)
 
 
 def reports_leak(text: str, config: SafetyConfig) -> bool:
-    """Whether the text mentions a leak or a smell of gas."""
-    folded = _fold(text)
-    return bool(folded) and any(keyword in folded for keyword in config.keywords)
+    """Whether one customer message mentions a leak or a smell of gas."""
+    return reports_gas_leak((text,), config.leak_words)
 
 
 def advice(config: SafetyConfig) -> str:

@@ -49,12 +49,19 @@ Decisions where the product text is silent:
 - escalate must raise the severity (一般 < 复杂 < 重大) and does not touch escalation_level,
   which counts reopen rounds. Escalating a received general ticket starts the route clock.
 - Resolve notifies the officer (``phone`` tells whether a phone call-back is needed now) and,
-  when the ticket has a customer, the customer; delivery is the notification layer's job.
+  when the ticket has a customer, the customer; delivery is the notification layer's job. A
+  ticket of another channel than WeChat (or with no customer account) is called back by phone:
+  resolving it puts the call-back on the officer's list (``phone_callback``).
 - Reopen keeps the result column (the new resolve overwrites it) and also tells the handler.
 - The first assignment of a repeat ticket marks the assignment notice ``repeat``; with an
   overdue repeat (accountability, ``repeat_flags``) it also notifies officer and leader.
-- SYSTEM and CLERK make no moves; officer, leader, executive, clerk and system see every
-  ticket; handlers and heads see their department's (handling or receiving) tickets.
+- SYSTEM and CLERK make no moves; officer, leader, executive and system see every ticket;
+  handlers and heads see their department's (handling or receiving) tickets; a clerk sees the
+  tickets they registered (登记).
+- A new ticket (any channel, ``receipt``) is pushed at once to ``notify_on_receipt`` (the
+  receiving department's head and the officer: "new_ticket"); the officer's push is "urgent"
+  when it reports a gas leak (always sent, whatever the setting), and the leaders hear of a
+  government-platform ticket as "government_intake" (they route it, 流程2).
 
 Additions to the agreed interface: ``Actor.customer_id``; ``Move.department_name`` and
 ``Move.handler_name`` (timeline text only); ``WorkflowConfig.max_extension_workdays``;
@@ -117,7 +124,7 @@ __all__ = [
     "repeat_flags",
 ]
 
-SEES_EVERY_TICKET = frozenset({Role.OFFICER, Role.LEADER, Role.EXECUTIVE, Role.CLERK, Role.SYSTEM})
+SEES_EVERY_TICKET = frozenset({Role.OFFICER, Role.LEADER, Role.EXECUTIVE, Role.SYSTEM})
 
 
 def decide(ticket: TicketSnapshot, actor: Actor, move: Move, config: WorkflowConfig) -> Outcome:
@@ -141,6 +148,8 @@ def can_view(ticket: TicketSnapshot, actor: Actor) -> bool:
         return True
     if actor.role is Role.CUSTOMER:
         return is_owner_customer(ticket, actor)
+    if actor.role is Role.CLERK:
+        return actor.staff_id is not None and actor.staff_id == ticket.registered_by_id
     if is_assigned_handler(ticket, actor):
         return True
     departments = {ticket.handling_department_id, ticket.receiving_department_id} - {None}

@@ -211,8 +211,14 @@ def _contact(ticket: TicketSnapshot, actor: Actor, move: Move, config: WorkflowC
 
 def _resolve(ticket: TicketSnapshot, actor: Actor, move: Move, config: WorkflowConfig) -> Outcome:
     result = _required_text(move, "缺少处理结果")
-    changes = _changes(ticket, status=Status.RESOLVED, result=result, explanation_pending=False)
     phone = ticket.customer_id is None or ticket.source_channel != WECHAT_CHANNEL
+    changes = _changes(
+        ticket,
+        status=Status.RESOLVED,
+        result=result,
+        explanation_pending=False,
+        phone_callback=ticket.phone_callback or phone,
+    )
     notices = [Notice("officer", "callback_request", _payload(ticket, result=result, phone=phone))]
     if ticket.customer_id is not None:
         money = _approved_money(ticket)
@@ -395,18 +401,29 @@ def receipt(ticket: TicketSnapshot, text: str, config: WorkflowConfig) -> Outcom
     recipients = list(config.notify_on_receipt)
     if ticket.urgent and "officer" not in recipients:
         recipients.append("officer")  # a reported gas leak always reaches the officer
-    if ticket.source_channel == GOVERNMENT_CHANNEL and "leader" not in recipients:
+    government = ticket.source_channel == GOVERNMENT_CHANNEL
+    if government and "leader" not in recipients:
         recipients.append("leader")  # the leader routes government-platform tickets
     department = ticket.receiving_department_id
     payload = _payload(
         ticket, department_id=department, clock="contact", urgent=ticket.urgent or None
     )
     notices = tuple(
-        Notice(recipient, "new_ticket", payload)
+        Notice(recipient, _receipt_kind(recipient, ticket.urgent, government), payload)
         for recipient in recipients
         if recipient != "dept_head" or department is not None
     )
     return Outcome({}, "received", text, notices, receipt_clocks(ticket.severity))
+
+
+def _receipt_kind(recipient: str, urgent: bool, government: bool) -> str:
+    """The officer is alerted to a gas leak ("urgent"), the leader asked to route a government
+    ticket ("government_intake"); everyone else hears of a new ticket."""
+    if recipient == "officer" and urgent:
+        return "urgent"
+    if recipient == "leader" and government:
+        return "government_intake"
+    return "new_ticket"
 
 
 def receipt_clocks(severity: Severity) -> tuple[ClockChange, ...]:

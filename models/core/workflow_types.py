@@ -136,6 +136,8 @@ class TicketSnapshot:
     repeat_overdue: bool = False
     urgent: bool = False
     returns: int = 0
+    registered_by_id: int | None = None  # the staff member who registered it (登记人)
+    phone_callback: bool = False  # a phone call-back (电话回访) is on the officer's list
 
 
 @dataclass(frozen=True)

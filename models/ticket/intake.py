@@ -1,8 +1,9 @@
-"""Ticket queries and creation, as functions taking a session. They never commit."""
+"""Ticket creation (受理) for every channel, and the lookups it needs, as functions taking a
+session. They never commit."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -10,10 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from models.core import safety
 from models.core.conversation import Draft
+from models.core.labels import SEVERITY_LABELS
 from models.core.policy import DomainPolicy
-from models.core.workflow import WECHAT_CHANNEL, Actor, Role
+from models.core.safety import reports_gas_leak
+from models.core.workflow import WECHAT_CHANNEL, Actor, Role, Severity
 from models.people.tables import Customer, Department
 from models.ticket import attachments, repeats
 from models.ticket.service import receive
@@ -67,30 +69,87 @@ def general_department(session: Session, name: str) -> Department | None:
     return session.scalar(select(Department).where(Department.name == name))
 
 
-def open_ticket(
-    session: Session,
-    ticket: Ticket,
-    actor: Actor,
-    text: str,
-    now: datetime,
-    policy: DomainPolicy,
-    media: Iterable[dict] = (),
+@dataclass(frozen=True)
+class NewTicket:
+    """What a new ticket is made of, whatever its channel (投诉来源): the policy form's fields
+    as received, plus the references known at intake."""
+
+    source_channel: str
+    appeal_type: str
+    customer_name: str
+    phone: str
+    address: str
+    content: str
+    complained_at: datetime
+    matter: str = ""
+    attachments: tuple[dict, ...] = ()
+    latitude: float | None = None
+    longitude: float | None = None
+    severity: Severity = Severity.GENERAL
+    receiving_department_id: int | None = None
+    external_number: str = ""  # the government platform's number (12345…)
+    gas_account: str = ""  # 户号
+    customer_id: int | None = None
+    intake_key: str | None = None
+    urgent: bool = False  # a leak reported while filing (not in the text: the address step)
+
+
+def create_ticket(
+    session: Session, new: NewTicket, actor: Actor, now: datetime, policy: DomainPolicy
 ) -> Ticket:
-    """Every channel's way in (受理): number the new ticket, keep its media for download, flag
-    a reported gas leak urgent, then its 受理 event, contact clock and first pushes
-    (`models.ticket.service.receive`) and the repeat check. The back office calls this too."""
-    ticket.number = ticket.number or next_ticket_number(session, now, policy.timezone)
-    ticket.status = "received"
-    ticket.complained_at = ticket.complained_at or now
-    ticket.created_at, ticket.updated_at = now, now
-    ticket.urgent = bool(ticket.urgent) or safety.reports_leak(ticket.content, policy.safety)
+    """The one way a ticket comes to be, for every channel (受理): numbered, flagged urgent when
+    it reports a gas leak, its media kept for download, then its receipt on the timeline, the
+    first-contact clock (and the route clock when complex or major) from receipt and a push to
+    whoever must act at once (`models.ticket.service.receive`), and the link to the customer's
+    earlier ticket (重复投诉)."""
+    ticket = Ticket(
+        number=next_ticket_number(session, now, policy.timezone),
+        intake_key=new.intake_key,
+        status="received",
+        severity=str(new.severity),
+        receiving_department_id=new.receiving_department_id,
+        appeal_type=new.appeal_type,
+        customer_id=new.customer_id,
+        customer_name=new.customer_name,
+        phone=new.phone,
+        source_channel=new.source_channel,
+        complained_at=new.complained_at,
+        address=new.address,
+        latitude=new.latitude,
+        longitude=new.longitude,
+        matter=new.matter or summarize(new.content) or NO_TEXT,
+        content=new.content or NO_TEXT,
+        attachments=list(new.attachments),
+        external_number=new.external_number,
+        gas_account=new.gas_account,
+        urgent=new.urgent or reports_gas_leak((new.matter, new.content), policy.safety.leak_words),
+        registered_by_id=actor.staff_id,
+        created_at=now,
+        updated_at=now,
+    )
     session.add(ticket)
     session.flush()
-    for item in media:
+    for item in new.attachments:
         attachments.add(session, ticket, item, now)
+    text = receipt_text(new, actor, ticket.urgent)
     receive(session, ticket, actor, text, now, policy)
     repeats.link_repeat(session, ticket, now, policy.workflow.repeat_window_days)
     return ticket
+
+
+def receipt_text(new: NewTicket, actor: Actor, urgent: bool = False) -> str:
+    """The first line of the timeline: how the complaint came in."""
+    if actor.role is Role.CUSTOMER:
+        text = f"客户通过{new.source_channel}提交投诉（{new.appeal_type}）"
+        return text + "，反映燃气泄漏，已提示安全须知" if urgent else text
+    text = f"登记{new.source_channel}投诉（{new.appeal_type}）"
+    if urgent:
+        text += "，反映燃气泄漏"
+    if new.external_number:
+        text += f"，平台编号 {new.external_number}"
+    if new.severity is not Severity.GENERAL:
+        text += f"，{SEVERITY_LABELS[new.severity]}投诉"
+    return text
 
 
 def create_wechat_ticket(
@@ -104,29 +163,24 @@ def create_wechat_ticket(
     intake_key: str,
 ) -> Ticket:
     """The ticket for a confirmed WeChat complaint."""
-    ticket = Ticket(
-        intake_key=intake_key,
-        severity="general",
-        receiving_department_id=receiving_department.id if receiving_department else None,
+    new = NewTicket(
+        source_channel=WECHAT_CHANNEL,
         appeal_type=draft.appeal_type,
-        customer_id=customer.id,
         customer_name=draft.name,
         phone=draft.phone,
-        source_channel=WECHAT_CHANNEL,
-        complained_at=now,
         address=draft.address,
+        content=draft.content,
+        complained_at=now,
+        attachments=tuple(draft.attachments),
         latitude=draft.latitude,
         longitude=draft.longitude,
-        matter=summarize(draft.content) or NO_TEXT,
-        content=draft.content or NO_TEXT,
-        attachments=list(draft.attachments),
+        receiving_department_id=receiving_department.id if receiving_department else None,
+        customer_id=customer.id,
+        intake_key=intake_key,
         urgent=draft.urgent,
     )
     customer_actor = Actor(role=Role.CUSTOMER, name=draft.name, channel="wechat")
-    text = f"客户通过{WECHAT_CHANNEL}提交投诉（{draft.appeal_type}）"
-    if draft.urgent:
-        text += "，反映燃气泄漏，已提示安全须知"
-    return open_ticket(session, ticket, customer_actor, text, now, policy, draft.attachments)
+    return create_ticket(session, new, customer_actor, now, policy)
 
 
 def summarize(content: str) -> str:

@@ -68,6 +68,8 @@ def snapshot(ticket: Ticket) -> TicketSnapshot:
         repeat_overdue=ticket.accountability_flag,
         urgent=ticket.urgent,
         returns=ticket.returns,
+        registered_by_id=ticket.registered_by_id,
+        phone_callback=ticket.phone_callback,
     )
 
 
@@ -91,7 +93,7 @@ def perform(
         _record_callback(ticket, outcome.event_kind == "archived", now)
     _apply_changes(ticket, outcome.changes, now, policy)
     ticket.updated_at = now
-    _apply(session, ticket, actor, outcome, now, policy, from_status=from_status, clocks_from=now)
+    _apply(session, ticket, actor, outcome, now, policy, from_status=from_status)
     return outcome
 
 
@@ -99,10 +101,10 @@ def receive(
     session: Session, ticket: Ticket, actor: Actor, text: str, now: datetime, policy: DomainPolicy
 ) -> Outcome:
     """A ticket just created (any channel, flushed): its 受理 event, the contact clock (and the
-    route clock when complex or major) counted from receipt, and the first pushes."""
+    route clock when complex or major) from now, its registration (an old letter found in the
+    suggestion box is not overdue before anyone could read it), and the first pushes."""
     outcome = receipt(snapshot(ticket), text, policy.workflow)
-    received_at = min(ticket.complained_at, now) if ticket.complained_at else now
-    _apply(session, ticket, actor, outcome, now, policy, from_status="", clocks_from=received_at)
+    _apply(session, ticket, actor, outcome, now, policy, from_status="")
     return outcome
 
 
@@ -115,14 +117,13 @@ def _apply(
     policy: DomainPolicy,
     *,
     from_status: str,
-    clocks_from: datetime,
 ) -> None:
     """The event, the clocks, then the notices (which may read the clocks' new deadlines)."""
     timeline.record(
         session, ticket, outcome.event_kind, actor, outcome.event_text, now, from_status=from_status
     )
     for change in outcome.clocks:
-        _apply_clock(session, ticket, change, clocks_from, now, policy.deadlines)
+        _apply_clock(session, ticket, change, now, policy.deadlines)
     for notice in outcome.notices:
         payload = _with_deadline(ticket, notice.payload, policy)
         notifications.notify(session, notice.recipient, notice.kind, ticket, payload, now)
@@ -160,7 +161,21 @@ def _apply_changes(ticket: Ticket, changes: dict, now: datetime, policy: DomainP
         setattr(ticket, column, value)
     if changes.get("status") == Status.RESOLVED:
         ticket.resolved_on = now.astimezone(_zone(policy)).date()
-        ticket.responsible_person = ticket.handler.name if ticket.handler else ""
+        ticket.responsible_person = responsible_person(ticket)
+
+
+def responsible_person(ticket: Ticket) -> str:
+    """负责人 on the form: the handling department's head (承办部门负责人签字, the policy's
+    第四条 1), or the handler when the department has no head."""
+    department = ticket.handling_department
+    heads = [
+        member
+        for member in (department.staff if department is not None else [])
+        if member.role == "dept_head" and member.active
+    ]
+    if heads:
+        return min(heads, key=lambda member: member.id).name
+    return ticket.handler.name if ticket.handler else ""
 
 
 def _zone(policy: DomainPolicy) -> ZoneInfo:
@@ -168,15 +183,10 @@ def _zone(policy: DomainPolicy) -> ZoneInfo:
 
 
 def _apply_clock(
-    session: Session,
-    ticket: Ticket,
-    change: ClockChange,
-    start: datetime,
-    now: datetime,
-    policy: DeadlinePolicy,
+    session: Session, ticket: Ticket, change: ClockChange, now: datetime, policy: DeadlinePolicy
 ) -> None:
     if change.action == "start":
-        deadlines.start(session, ticket, change.clock, start, policy)
+        deadlines.start(session, ticket, change.clock, now, policy)
     elif change.action == "stop":
         ended = deadlines.stop(ticket, change.clock, now)
         if ended is not None and ended.state == "late":

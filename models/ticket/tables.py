@@ -53,13 +53,11 @@ class Ticket(Base):
     address: Mapped[str] = mapped_column(String(200), default="")
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
-    # 诉求事项 (short) / 受理内容 (full text) / the media as received (MediaId/PicUrl); the
-    # files kept are the `Attachment` rows.
+    # 诉求事项 (short) / 受理内容 (full text) / the media as received (MediaId/PicUrl; the
+    # download job adds each stored file and its state); the files kept are `Attachment` rows.
     matter: Mapped[str] = mapped_column(String(100), default="")
     content: Mapped[str] = mapped_column(Text, default="")
     attachments: Mapped[list] = mapped_column(JSON, default=list)
-    # A reported gas leak (燃气泄漏): safety advice given, officer alerted, first in 待办.
-    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     # 处理结果 with 承办部门 / 负责人 / date
     handling_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     handler_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
@@ -85,6 +83,11 @@ class Ticket(Base):
     # A phone call-back (电话回访) is on the officer's list: no answer in the chat in time, an
     # unsubscribed customer, or a customer of another channel.
     phone_callback: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A reported gas leak or smell of gas (燃气安全): safety advice given to the customer,
+    # the officer told at once, first in 待办 and in the back office.
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Who registered it in the back office (登记人); None for WeChat complaints.
+    registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # For the figures (models.figures), kept by the clocks and `perform` so that a year of
@@ -122,6 +125,13 @@ class Ticket(Base):
     __table_args__ = (
         Index("ix_tickets_customer_created", "customer_id", "created_at"),
         Index("ix_tickets_phone", "phone"),  # repeat complaints by the same phone
+        # The back office's list: a department's or a clerk's tickets, search by 户号 and the
+        # government platform's number.
+        Index("ix_tickets_handling_department", "handling_department_id", "id"),
+        Index("ix_tickets_receiving_department", "receiving_department_id", "id"),
+        Index("ix_tickets_registered_by", "registered_by_id", "id"),
+        Index("ix_tickets_gas_account", "gas_account"),
+        Index("ix_tickets_external_number", "external_number"),
         Index("ix_tickets_updated_at_id", "updated_at", "id"),  # the API's change feed
         # Figures: each period column with what its figures count, so that a year's trend is
         # an index-only scan on PostgreSQL (INCLUDE is ignored elsewhere).
@@ -245,7 +255,7 @@ class Attachment(Base):
     status: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
-    path: Mapped[str] = mapped_column(String(300), default="")  # under media.storage_dir
+    path: Mapped[str] = mapped_column(String(300), default="")  # under web.media_dir
     content_type: Mapped[str] = mapped_column(String(100), default="")
     size: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -62,7 +62,7 @@ def test_a_description_with_leak_words_is_urgent_and_alerts_the_officer_at_once(
     with live.sessions() as session:
         number = session.scalars(select(Ticket.number)).one()
     assert ticket_of(live, number).urgent
-    ((kind, who, payload),) = notifications_of(live, "new_ticket")
+    ((kind, who, payload),) = notifications_of(live, "urgent")  # the officer's alert
     assert (who, payload["urgent"]) == ("周敏", True)
     run_worker(live)
     (pushed,) = fake_wechat.messages(OFFICER)
@@ -81,13 +81,13 @@ def test_a_quiet_complaint_is_not_urgent_and_gets_no_advice(wechat, runtime):
         assert session.scalars(select(Ticket.urgent)).one() is False
 
 
-def test_keywords_and_the_emergency_line_come_from_the_settings(runtime):
+def test_leak_words_and_the_emergency_line_come_from_the_settings(runtime):
     from bot.app import create_app
     from bot.runtime import build_runtime
     from tests.wechat_client import WeChatTestClient
 
     settings = runtime.settings.override(
-        safety={"keywords": ("有异味",), "emergency_line": "0558-1234567"}
+        safety={"leak_words": ("有异味",), "emergency_line": "0558-1234567"}
     )
     custom = build_runtime(settings, redis=runtime.redis)
     client = WeChatTestClient(create_app(runtime=custom).test_client(), settings)

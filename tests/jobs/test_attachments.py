@@ -62,6 +62,8 @@ def test_a_download_that_fails_twice_then_succeeds_is_kept(live, live_wechat, fa
     assert (row.status, row.attempts, row.last_error) == ("stored", 3, "")
     stored = live.settings.media_dir / row.path
     assert stored.read_bytes() == PHOTO and row.path == f"{number}/{row.id}-image.jpg"
+    (item,) = ticket_of(live, number).attachments  # what the back office's page reads
+    assert (item["file"], item["status"], item["media_id"]) == (row.path, "stored", "m-photo")
     assert fake_wechat.stats()["calls"][MEDIA] == 3
 
 
@@ -98,6 +100,7 @@ def test_an_expired_media_shows_as_failed_never_dropped(live, live_wechat, fake_
     run_worker(live)
     failed, stored = ticket_of(live, number).files
     assert (failed.status, failed.attempts) == ("failed", 1) and "40007" in failed.last_error
+    assert [item["status"] for item in ticket_of(live, number).attachments] == ["failed", "stored"]
     assert stored.status == "stored"
     assert make_queue(live).scheduled_job_registry.count == 0  # a permanent error: no retry
     shown = live_wechat.text(OFFICER, f"查看 {number}")

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from bot.db import transaction
 from bot.policies import build_policy
 from jobs.sweeps import send_due_alerts
-from models.core.workflow import Actor, Role
+from models.core.workflow import Actor, Role, Severity
 from models.people.tables import Department, Staff
-from models.ticket.intake import open_ticket
+from models.ticket.intake import NewTicket, create_ticket
 from models.ticket.tables import SlaBreach, Ticket
 from tests.factories import (
     CUSTOMER,
@@ -56,8 +56,7 @@ def test_a_sunday_night_complaint_must_be_contacted_by_1_am_wall_clock(
     run_worker(live)  # pushed at once to the officer (综合管理部 has no head in the demo)
     (pushed,) = fake_wechat.messages(OFFICER)
     values = {v["value"] for v in pushed["body"]["data"].values()}
-    # the demo complaint reports a leak (漏气): the push says so first
-    assert number in values and "紧急：疑似燃气泄漏" in values
+    assert number in values and "新投诉请及时联系客户" in values
     assert "2026-11-30 01:00" in values  # the contact deadline
 
     todo = live_wechat.text(OFFICER, "待办")
@@ -120,33 +119,33 @@ def test_the_limit_is_a_setting_and_the_promise_follows_it(runtime, wechat):
 
 
 def test_another_channel_starts_it_too_with_the_route_clock_for_a_complex_ticket(live):
-    """The back office's way in (`open_ticket`): a complex phone complaint received 10 minutes
-    before it was typed in: both clocks run from receipt; the head and the officer hear of it."""
+    """The back office's way in (`create_ticket`): a complex phone complaint typed in 10 minutes
+    after the call: both clocks run from its registration; the head and the officer hear of it."""
     seed_bound_staff(live)
     received = datetime(2026, 11, 30, 9, 0, tzinfo=ZONE)
     with transaction(live.sessions) as session:
         general = session.scalar(select(Department).where(Department.name == "综合管理部"))
         session.add(Staff(name="郑华", role="dept_head", department_id=general.id))
         session.flush()
-        ticket = Ticket(
-            severity="complex",
-            receiving_department_id=general.id,
+        new = NewTicket(
+            source_channel="24小时客服热线",
             appeal_type="安装",
             customer_name="李四",
             phone="0558-1234567",
-            source_channel="24小时客服热线",
-            complained_at=received,
+            address="幸福路3号",
             content="新装燃气管道验收后仍无法通气，多次催促无人处理",
-            matter="新装管道无法通气",
+            complained_at=received,
+            severity=Severity.COMPLEX,
+            receiving_department_id=general.id,
         )
         clerk = Actor(role=Role.CLERK, name="吴文", channel="web")
-        open_ticket(
-            session, ticket, clerk, "热线受理", received + timedelta(minutes=10), live.policy
-        )
-        number = ticket.number
+        number = create_ticket(
+            session, new, clerk, received + timedelta(minutes=10), live.policy
+        ).number
     clocks = {d.clock: d for d in ticket_of(live, number).deadlines}
-    assert clocks["contact"].started_at.astimezone(ZONE) == received
-    assert clocks["route"].due_at.astimezone(ZONE) == received + timedelta(minutes=30)
+    registered = received + timedelta(minutes=10)
+    assert clocks["contact"].started_at.astimezone(ZONE) == registered
+    assert clocks["route"].due_at.astimezone(ZONE) == registered + timedelta(minutes=30)
     assert {who for _, who, _ in notifications_of(live, "new_ticket")} == {"郑华", "周敏"}
     assert build_policy(live.settings).workflow.notify_on_receipt == ("dept_head", "officer")
 

@@ -658,7 +658,7 @@ def test_draft_round_trips_through_json():
 
 # --- video, and gas leaks reported in the middle of a step -----------------------------------
 
-SAFE = replace(CONFIG, safety=SafetyConfig(keywords=("漏气", "煤气味")))
+SAFE = replace(CONFIG, safety=SafetyConfig(leak_words=("漏气", "煤气味")))
 
 
 def test_a_video_is_kept_as_evidence():

@@ -26,6 +26,8 @@ MONEY = {"money_kind": "赔款", "amount": "12500.00"}
 # kind → (payload variants, the outcome words the headline must carry)
 STAFF_CASES: dict[str, list[tuple[Payload, str]]] = {
     "new_ticket": [(Payload(urgent=True), "燃气泄漏"), (Payload(), "联系客户")],
+    "urgent": [(Payload(urgent=True), "燃气泄漏")],
+    "government_intake": [(Payload(), "政府平台投诉待批转")],
     "assignment": [(Payload(repeat=True), "重复投诉"), (Payload(urgent=True), "燃气泄漏")],
     "reminder": [(Payload(clock=clock), "将到期") for clock in ("contact", "investigate")],
     "breach": [
@@ -73,7 +75,7 @@ CUSTOMER_CASES: dict[str, list[tuple[Payload, str]]] = {
 def test_every_kind_has_its_words_and_a_case_here() -> None:
     assert set(STAFF_CASES) == set(STAFF_HEADLINES)
     assert set(CUSTOMER_CASES) == set(CUSTOMER_HEADLINES)
-    assert set(KIND_NAMES) == set(STAFF_HEADLINES) - {"delivery_failed"}
+    assert set(KIND_NAMES) == set(STAFF_HEADLINES) | set(CUSTOMER_HEADLINES)
 
 
 def fits(words) -> None:
