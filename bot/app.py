@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import secrets
 
 from flask import Flask
 
@@ -22,9 +21,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.config["MAX_CONTENT_LENGTH"] = None  # the webhook enforces its own limit (413)
     app.extensions["bihuan"] = runtime
     app.extensions["bihuan.inbox"] = Inbox(runtime)
-    app.secret_key = runtime.settings.web.secret_key or _per_process_secret()
+    if not runtime.settings.web.secret_key:
+        _warn_per_process_secret()
+    app.secret_key = runtime.secret
 
     from bot.api.views import register as register_api
+    from bot.media_page import blueprint as media_page
     from bot.rate_page import blueprint as rate_page
     from bot.web import init_web
     from bot.web.setup import not_found_anywhere
@@ -32,6 +34,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     app.register_blueprint(webhook)
     app.register_blueprint(rate_page)
+    app.register_blueprint(media_page)
     init_web(app, runtime)
     register_api(app)
     app.add_url_rule("/healthz", "healthz", healthz)
@@ -40,9 +43,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     return app
 
 
-def _per_process_secret() -> str:
+def _warn_per_process_secret() -> None:
     log.warning(
         "BIHUAN_WEB__SECRET_KEY is not set: using a random key for this process; "
-        "back-office sign-ins, rating links and open /rate forms will not survive a restart"
+        "back-office sign-ins, rating and attachment links and open /rate forms will not "
+        "survive a restart"
     )
-    return secrets.token_urlsafe(32)

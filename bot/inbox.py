@@ -12,7 +12,7 @@ import logging
 import time
 import traceback
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -31,9 +31,9 @@ POLL_SECONDS = 0.05
 
 
 class Inbox:
-    def __init__(self, runtime: Runtime, clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+    def __init__(self, runtime: Runtime, clock: Callable[[], datetime] | None = None):
         self._runtime = runtime
-        self._clock = clock
+        self._clock = clock or runtime.now
 
     def handle(self, message: IncomingMessage, xml: str) -> str:
         key = message.dedupe_key()
@@ -57,6 +57,7 @@ class Inbox:
                     policy=runtime.policy,
                     stores=runtime.stores,
                     now=self._clock(),
+                    media_link=runtime.media_links.url,
                 )
                 reply = dispatch(ctx, message)
                 row = session.get(InboundMessage, inbound_id)

@@ -86,8 +86,14 @@ def conversation_config(settings: Settings) -> ConversationConfig:
         appeal_types=tuple(config.appeal_types),
         idle_minutes=config.idle_minutes,
         max_content_chars=config.max_content_chars,
-        callback_promise=config.callback_promise,
+        callback_promise=contact_promise(settings),
+        safety=settings.safety,
     )
+
+
+def contact_promise(settings: Settings) -> str:
+    """What a customer is told after filing: the contact limit the clock really runs with."""
+    return settings.conversation.callback_promise.format(hours=settings.sla.contact_hours)
 
 
 def _date(value) -> date:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
 
 from redis import Redis
 from sqlalchemy import Engine
@@ -11,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import wechat
 from bot.db import READ_ONLY, make_engine, make_session_factory
+from bot.media_links import MediaLinks
 from bot.policies import LivePolicy
 from bot.redis_conn import describe, make_redis
 from bot.settings import Settings
@@ -30,7 +34,20 @@ class Runtime:
     redis: Redis
     live_policy: LivePolicy
     stores: Stores
+    # Signs forms and links: web.secret_key, or a random key for this process only.
+    secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+    # The dev server's adjustable clock (`bihuan simulate`'s /clock); zero in production.
+    clock_offset: timedelta = timedelta(0)
     _api: WeChatApi | None = field(default=None, repr=False)
+
+    def now(self) -> datetime:
+        """The time every handler and job of this process works with."""
+        return datetime.now(UTC) + self.clock_offset
+
+    @cached_property
+    def media_links(self) -> MediaLinks:
+        media = self.settings.media
+        return MediaLinks(self.settings.web.base_url, self.secret, media.link_max_age_days)
 
     @property
     def policy(self) -> DomainPolicy:
@@ -84,6 +101,7 @@ def build_runtime(settings: Settings, redis: Redis | None = None) -> Runtime:
         stores=Stores.on(
             redis, settings.conversation.idle_minutes, settings.rating.comment_minutes
         ),
+        secret=settings.web.secret_key or secrets.token_urlsafe(32),
     )
 
 

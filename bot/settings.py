@@ -70,7 +70,7 @@ class ConversationSettings:
     appeal_types: list = field(
         default_factory=lambda: ["报装", "设计", "安装", "点火", "维修", "服务态度", "其他"]
     )
-    callback_promise: str = "我们将在2小时内与您联系"
+    callback_promise: str = "我们将在{hours}小时内与您联系"
     recent_tickets: int = 5
 
 
@@ -152,6 +152,18 @@ class MessageLogSettings:
 
 
 @dataclass(frozen=True)
+class MediaSettings:
+    """Attachments downloaded from WeChat (temporary media live 3 days there); where they are
+    kept is ``web.media_dir`` (the back office's ticket page reads them there too)."""
+
+    retry_seconds: list = field(default_factory=lambda: [30, 120, 600, 1800])
+    resend_after_seconds: int = 600
+    max_bytes: int = 20 * 1024 * 1024
+    download_timeout_seconds: float = 30.0
+    link_max_age_days: int = 7
+
+
+@dataclass(frozen=True)
 class BulletinSettings:
     """Periodic bulletins (定期通报): when rq's cron issues them and who gets them."""
 
@@ -203,6 +215,7 @@ class Settings:
     redis: RedisSettings = field(default_factory=RedisSettings)
     conversation: ConversationSettings = field(default_factory=ConversationSettings)
     hotline: HotlineSettings = field(default_factory=HotlineSettings)
+    safety: SafetyConfig = field(default_factory=SafetyConfig)
     sla: SlaPolicy = field(default_factory=SlaPolicy)
     calendar: CalendarSettings = field(default_factory=CalendarSettings)
     workflow: WorkflowConfig = field(default_factory=WorkflowConfig)
@@ -213,6 +226,7 @@ class Settings:
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
     notices: NoticeSettings = field(default_factory=NoticeSettings)
     messages: MessageLogSettings = field(default_factory=MessageLogSettings)
+    media: MediaSettings = field(default_factory=MediaSettings)
     dev: DevSettings = field(default_factory=DevSettings)
     templates: TemplateSettings = field(default_factory=TemplateSettings)
     figures: Targets = field(default_factory=Targets)
@@ -226,6 +240,15 @@ class Settings:
         if self.database.url:
             return self.database.url
         return f"sqlite:///{PROJECT_ROOT / 'var' / 'bihuan.sqlite3'}"
+
+    @property
+    def media_dir(self) -> Path:
+        """Where attachments are stored: ``web.media_dir`` (relative: under the project), or
+        var/media."""
+        if not self.web.media_dir:
+            return PROJECT_ROOT / "var" / "media"
+        path = Path(self.web.media_dir)
+        return path if path.is_absolute() else PROJECT_ROOT / path
 
     @property
     def ledger_folder(self) -> Path:
@@ -379,6 +402,9 @@ def validate(settings: Settings) -> Settings:
         raise SettingsError("invalid setting conversation.idle_minutes: must be positive")
     if not settings.conversation.appeal_types:
         raise SettingsError("invalid setting conversation.appeal_types: must not be empty")
+    _validate_promise(settings.conversation.callback_promise)
+    if settings.media.max_bytes <= 0 or settings.media.link_max_age_days <= 0:
+        raise SettingsError("invalid setting [media]: max_bytes and link_max_age_days > 0")
     for fraction in settings.sla.remind_at:
         if not 0 < float(fraction) < 1:
             raise SettingsError(f"invalid setting sla.remind_at: {fraction} is not between 0 and 1")
@@ -448,6 +474,16 @@ def _validate_notices(notices: NoticeSettings) -> None:
             raise SettingsError(
                 f"invalid setting notices.recipients: {role!r} (officer, leader, executive)"
             )
+
+
+def _validate_promise(promise: str) -> None:
+    """conversation.callback_promise may name {hours}, the contact limit (sla.contact_hours)."""
+    try:
+        promise.format(hours=2)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise SettingsError(
+            f"invalid setting conversation.callback_promise: only {{hours}} may be named ({exc})"
+        ) from exc
 
 
 def _validate_web(web: WebSettings) -> None:

@@ -6,6 +6,9 @@
   next message can still say the comment time is past.
 - `CallbackReasons`: after 不满意, which ticket the customer's next text explains. Key
   ``bihuan:callback-reason:<openid>``, 24 hours.
+- `CallbackChoices`: a bare 满意/不满意 while several tickets await their call-back, waiting
+  for the customer to pick one by its number. Key ``bihuan:callback-choice:<openid>``; it
+  applies to the next message only and expires after 30 minutes.
 - `BindingFailures`: wrong binding codes per openid. Key ``bihuan:binding-failures:<openid>``;
   the window opens at the first failure and the lock at the last (`LOCK_SECONDS`).
 """
@@ -18,6 +21,7 @@ from dataclasses import dataclass
 from redis import Redis
 
 from bot.conversations import ConversationStore
+from models.core.callback_answer import PendingChoice
 from models.core.comment import CommentState
 
 GRACE_SECONDS = 24 * 3600
@@ -65,6 +69,31 @@ class CallbackReasons:
         self._redis.delete(self.KEY.format(openid=openid))
 
 
+class CallbackChoices:
+    KEY = "bihuan:callback-choice:{openid}"
+    TTL_SECONDS = 30 * 60
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
+    def get(self, openid: str) -> PendingChoice | None:
+        raw = self._redis.get(self.KEY.format(openid=openid))
+        if raw is None:
+            return None
+        try:
+            return PendingChoice.from_dict(json.loads(raw))
+        except (ValueError, KeyError, TypeError):
+            self.clear(openid)
+            return None
+
+    def save(self, openid: str, choice: PendingChoice) -> None:
+        value = json.dumps(choice.to_dict(), ensure_ascii=False)
+        self._redis.set(self.KEY.format(openid=openid), value, ex=self.TTL_SECONDS)
+
+    def clear(self, openid: str) -> None:
+        self._redis.delete(self.KEY.format(openid=openid))
+
+
 class BindingFailures:
     KEY = "bihuan:binding-failures:{openid}"
     MAX_FAILURES = 5
@@ -103,6 +132,7 @@ class Stores:
     conversations: ConversationStore
     comments: CommentSteps
     callback_reasons: CallbackReasons
+    callback_choices: CallbackChoices
     binding_failures: BindingFailures
 
     @classmethod
@@ -111,5 +141,6 @@ class Stores:
             conversations=ConversationStore(redis, idle_minutes),
             comments=CommentSteps(redis, comment_minutes),
             callback_reasons=CallbackReasons(redis),
+            callback_choices=CallbackChoices(redis),
             binding_failures=BindingFailures(redis),
         )

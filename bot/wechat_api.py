@@ -1,4 +1,5 @@
-"""Outbound calls to the WeChat API (公众号接口): template and customer-service messages, menu.
+"""Outbound calls to the WeChat API (公众号接口): template and customer-service messages, menu,
+and the download of temporary media (media/get).
 
 Every failure becomes one `ApiError` whose `kind` tells the caller what to do (WECHAT.md):
 retry later, fall back to a template message, mark the customer, or alert operators. Token
@@ -9,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import requests
 from redis import Redis
@@ -55,6 +58,18 @@ class ApiError(Exception):
         return self.kind in ("transient", "rate_limited")
 
 
+@dataclass(frozen=True)
+class Media:
+    """A downloaded temporary media file (图片、语音、视频)."""
+
+    content: bytes
+    content_type: str
+
+
+T = TypeVar("T")
+CHUNK_BYTES = 64 * 1024
+
+
 class _TokenRejected(ApiError):
     """The access token was refused (40001, 40014, 42001); never leaves this module."""
 
@@ -77,6 +92,7 @@ class WeChatApi:
         self._secret = config.app_secret
         self._base = (config.api_base_url or DEFAULT_BASE_URL).rstrip("/")
         self._timeout = config.api_timeout_seconds
+        self._download_timeout = settings.media.download_timeout_seconds
         self._http = session or requests.Session()
         self.tokens = SharedToken(
             redis, self._fetch_token, key=f"bihuan:wechat:access_token:{config.app_id}"
@@ -121,19 +137,57 @@ class WeChatApi:
         """Publish the menu (自定义菜单); clients see it after about 5 minutes."""
         self._call("post", "menu/create", payload)
 
+    def get_media(self, media_id: str, max_bytes: int) -> Media:
+        """Download a temporary media file (media/get; WeChat keeps it 3 days). A video answers
+        with a download URL, which is fetched in turn. Raises ApiError (40007: gone)."""
+        return self._authorized("media/get", lambda token: self._media(media_id, token, max_bytes))
+
     # ----- calls and tokens -----------------------------------------------------------------
 
     def _call(self, method: str, endpoint: str, data: dict | None = None) -> dict:
+        return self._authorized(
+            endpoint, lambda token: self._attempt(method, endpoint, data, token)
+        )
+
+    def _authorized(self, endpoint: str, attempt: Callable[[str], T]) -> T:
+        """Run ``attempt`` with the shared token; refresh it once under the lock if refused."""
         token = self._token(None)
         try:
-            return self._attempt(method, endpoint, data, token)
+            return attempt(token)
         except _TokenRejected:
             log.info("WeChat refused the access token on %s; refreshing once", endpoint)
         try:
-            return self._attempt(method, endpoint, data, self._token(token))
+            return attempt(self._token(token))
         except _TokenRejected as exc:
             log.warning("WeChat refused a fresh access token on %s too: %s", endpoint, exc)
             raise ApiError(exc.code, exc.message, "transient") from None
+
+    def _media(self, media_id: str, token: str, max_bytes: int) -> Media:
+        params = {"access_token": token, "media_id": media_id}
+        response = self._get(self._base + "/cgi-bin/media/get", params, "media/get")
+        kind = response.headers.get("Content-Type", "")
+        if not kind.startswith(("application/json", "text/plain")):
+            return Media(_read_limited(response, max_bytes), kind)
+        answer = _json_answer(response, "media/get")
+        if answer.get("errcode"):
+            raise _reported(error_for(int(answer["errcode"]), f"media/get: {answer.get('errmsg')}"))
+        url = answer.get("video_url")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise _reported(ApiError(-1, "media/get: answer without media", "transient"))
+        video = self._get(url, {}, "media/get video")
+        return Media(_read_limited(video, max_bytes), video.headers.get("Content-Type", ""))
+
+    def _get(self, url: str, params: dict, endpoint: str) -> requests.Response:
+        """A streamed GET; the URL holds the token, so no exception chains it into logs."""
+        try:
+            response = self._http.get(
+                url, params=params, timeout=self._download_timeout, stream=True
+            )
+        except requests.RequestException as exc:
+            raise _reported(_transport_error(exc, endpoint)) from None
+        if response.status_code != 200:
+            raise _reported(_http_error(response.status_code, endpoint))
+        return response
 
     def _attempt(self, method: str, endpoint: str, data: dict | None, token: str) -> dict:
         try:
@@ -165,6 +219,20 @@ class WeChatApi:
         if not answer.get("access_token"):
             raise _reported(ApiError(-1, "token answer without access_token", "transient"))
         return str(answer["access_token"]), int(answer.get("expires_in", 7200))
+
+
+def _read_limited(response: requests.Response, max_bytes: int) -> bytes:
+    """The body, refusing (for good) one larger than ``max_bytes``."""
+    chunks, size = [], 0
+    try:
+        for chunk in response.iter_content(CHUNK_BYTES):
+            size += len(chunk)
+            if size > max_bytes:
+                raise _reported(ApiError(-3, f"media larger than {max_bytes} bytes", "permanent"))
+            chunks.append(chunk)
+    except requests.RequestException as exc:
+        raise _reported(_transport_error(exc, "media/get")) from None
+    return b"".join(chunks)
 
 
 def _json_answer(response: requests.Response, endpoint: str) -> dict[str, Any]:

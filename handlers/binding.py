@@ -18,6 +18,9 @@ from datetime import timedelta
 from handlers.context import Context
 from handlers.incoming import IncomingMessage
 from models.core.labels import ROLE_LABELS
+from models.core.payload import Payload
+from models.notification import outbox as notifications
+from models.people import customers
 from models.people import staff as staff_accounts
 from models.people.staff import BindingRefused
 from models.people.tables import Staff
@@ -89,19 +92,29 @@ def _bind(ctx: Context, openid: str, code: str) -> str:
     if locked_for:
         return _locked(ctx, locked_for)
     try:
-        staff = staff_accounts.bind(ctx.session, code, openid, ctx.now)
+        staff, previous = staff_accounts.bind_moving(ctx.session, code, openid, ctx.now)
     except BindingRefused as refused:
         if refused.reason == "unknown":
             return _wrong_code(ctx, openid)
         name = refused.holder.name if refused.holder is not None else ""
         return REFUSED[refused.reason].format(name=name)
     log.info("staff %s (#%s) bound to openid %s", staff.name, staff.id, openid)
+    if previous:
+        _tell_moved_away(ctx, staff, previous)
     ctx.on_commit(lambda: failures.clear(openid))
     ctx.on_commit(lambda: ctx.conversations.clear(openid))
     department = staff.department.name if staff.department is not None else "—"
     return BOUND.format(
         name=staff.name, department=department, role=ROLE_LABELS.get(staff.role, staff.role)
     )
+
+
+def _tell_moved_away(ctx: Context, staff: Staff, previous: str) -> None:
+    """The WeChat the account moved away from hears of it: if it was not its owner's doing,
+    they can report it at once."""
+    former = customers.get_or_create_customer(ctx.session, previous, ctx.now)
+    payload = Payload(number="BINDING", by=staff.name)
+    notifications.notify_customer_id(ctx.session, former.id, "moved_away", payload, ctx.now)
 
 
 def _wrong_code(ctx: Context, openid: str) -> str:

@@ -26,6 +26,8 @@ class Context:
     policy: DomainPolicy
     stores: Stores
     now: datetime
+    # A signed link to a stored attachment (None: links cannot be made in this process).
+    media_link: Callable[[int], str] | None = None
     after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     @property

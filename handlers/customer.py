@@ -3,6 +3,9 @@
 Each route names what it answers, a test on the message and a function that answers it. A
 function may return None to let the next route try (a 1 that answers no call-back, a text that
 is no reason). The first answer wins; 「引导」 at the end offers the menu.
+
+「燃气安全」 comes first and never answers alone: a message reporting a leak or a smell of gas
+puts the safety advice before whatever the other routes answer, inside a conversation or not.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from handlers.customer_turn import Turn
 from handlers.incoming import IncomingMessage
 from models.core import conversation as conv
 from models.core import conversation_texts as conv_texts
+from models.core import replies, safety
 from models.core.labels import STATUS_LABELS
 from models.core.words import HOTLINE_WORDS, LIST_WORDS, START_WORDS
 from models.people import customers
@@ -46,7 +50,19 @@ def handle(ctx: Context, message: IncomingMessage) -> str:
             reply = route.answer(turn)
             if reply is not None:
                 return turn.with_note(reply)
-    return ""
+    return turn.with_note("")
+
+
+# --- gas safety ----------------------------------------------------------------------------
+
+
+def _reports_leak(turn: Turn) -> bool:
+    return safety.reports_leak(turn.text, turn.ctx.policy.safety)
+
+
+def _safety_first(turn: Turn) -> None:
+    turn.add_note(safety.advice(turn.ctx.policy.safety))
+    return None
 
 
 # --- events --------------------------------------------------------------------------------
@@ -139,10 +155,13 @@ def _list_tickets(turn: Turn) -> str:
 
 def _ticket_line(ctx: Context, ticket: Ticket) -> str:
     zone = ctx.zone
+    status = STATUS_LABELS[ticket.status]
+    if ticket.rounds and ticket.status in ("assigned", "processing"):
+        status += "（重新处理中）"
     parts = [
         ticket.number,
         ticket.appeal_type,
-        STATUS_LABELS[ticket.status],
+        status,
         f"{ticket.created_at.astimezone(zone):%m-%d %H:%M}提交",
     ]
     if ticket.handling_department is not None:
@@ -178,9 +197,38 @@ def _show_ticket(turn: Turn) -> str:
     due = _resolve_due(ticket)
     if due is not None:
         lines.append(f"预计办结：{due.astimezone(zone):%Y-%m-%d %H:%M}前")
-    if ticket.result:
-        lines.append(f"处理结果：{ticket.result}")
-    return "\n".join(lines)
+    lines += _where_it_stands(ctx, ticket)
+    return replies.fit_lines("\n".join(lines))
+
+
+def _where_it_stands(ctx: Context, ticket: Ticket) -> list[str]:
+    """The current state in the customer's words: the result only while it stands, the
+    reason of an invalid ticket, a reopened ticket's round, the latest progress."""
+    if ticket.status == "invalid":
+        return [f"无效原因：{ticket.invalid_reason}"] if ticket.invalid_reason else []
+    if ticket.status in ("resolved", "archived"):
+        lines = [f"处理结果：{ticket.result}"] if ticket.result else []
+        if ticket.status == "resolved":
+            lines.append(texts.AWAITING_ANSWER.format(number=ticket.number))
+        return lines
+    lines = []
+    if ticket.rounds:
+        lines.append(texts.REHANDLING.format(round=ticket.rounds))
+    progress = _latest_progress(ticket)
+    if progress is not None:
+        when = progress.created_at.astimezone(ctx.zone)
+        lines.append(f"最新进展（{when:%m-%d %H:%M}）：{progress.text.removeprefix('进展：')}")
+    return lines
+
+
+def _latest_progress(ticket: Ticket):
+    """The latest progress note since the ticket was last reopened."""
+    for event in reversed(ticket.events):
+        if event.kind == "progress":
+            return event
+        if event.kind == "reopened":
+            return None
+    return None
 
 
 def _hotline(turn: Turn) -> str:
@@ -197,11 +245,13 @@ def _clicked_or_typed(key: str, words: frozenset[str]) -> Callable[[Turn], bool]
 
 
 ROUTES: tuple[Route, ...] = (
+    Route("燃气安全", _reports_leak, _safety_first),
     Route("关注", _is_event(*SUBSCRIBE_EVENTS), _subscribe),
     Route("取消关注", _is_event("unsubscribe"), _unsubscribe),
     Route("无需回复的事件", _is_event(*SILENT_EVENTS), lambda turn: ""),
     Route("投诉填写中", lambda turn: turn.conversation is not None, _continue_conversation),
     Route("其他消息类型", lambda turn: turn.message.kind not in CONVERSATION_KINDS, lambda t: ""),
+    Route("回访选择", lambda turn: turn.callback_choice is not None, callback.choose),
     Route("评价留言", lambda turn: turn.comment_step is not None, rating.continue_comment),
     Route("我要投诉", _clicked_or_typed("COMPLAINT_NEW", START_WORDS), _start_conversation),
     Route("我的投诉", _clicked_or_typed("COMPLAINT_MINE", LIST_WORDS), _list_tickets),

@@ -27,3 +27,6 @@ TICKET_LIST_FOOTER = "回复「查询 单号」查看详情。"
 TICKET_NOT_FOUND = "没有找到单号为 {number} 的投诉，请核对单号。回复「查询」可查看您的全部投诉。"
 
 BUSY = "系统繁忙，请稍后再试。"
+
+AWAITING_ANSWER = "您对处理结果是否满意？请回复「1 {number}」满意，或「2 {number}」不满意。"
+REHANDLING = "您对上次的处理结果不满意，正在第 {round} 轮重新处理。"

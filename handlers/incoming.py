@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from models.core.conversation import Inbound
 
 PLAIN_KINDS = {"text", "image", "voice", "location"}
+VIDEO_KINDS = {"video", "shortvideo"}  # both are kept as "video" evidence
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,8 @@ class IncomingMessage:
         """What the complaint conversation sees of this message."""
         if self.kind == "voice":
             return Inbound(kind="voice", text=self.recognition, media_id=self.media_id)
+        if self.kind in VIDEO_KINDS:
+            return Inbound(kind="video", media_id=self.media_id)
         if self.kind in PLAIN_KINDS:
             return Inbound(
                 kind=self.kind,

@@ -27,6 +27,8 @@ PHONE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d(?:[\s-]?\d){8}|0\d{2,3}[\s-]?\d{7,
 RATED = "感谢您的评价！\n评价对象：{label}\n评分：{stars}"
 SORRY_WITH_PHONE = "很抱歉让您不满意，我们将安排专人电话回访，了解您遇到的问题。"
 SORRY_NO_PHONE = "很抱歉让您不满意。如需我们电话回访，请在留言中留下您的联系电话。"
+HEARD_WITH_PHONE = "我们会安排专人电话回访，听取您的意见和建议，把服务做得更好。"
+HEARD_NO_PHONE = "如愿意在留言中留下联系电话，我们会电话回访，听取您的意见和建议。"
 ALREADY = "您已于{when}对{label}评价过：{stars}。每项服务只能评价一次，感谢您的支持！"
 ALREADY_COMMENT = "如需补充留言，请直接回复；回复0跳过。"
 
@@ -58,11 +60,20 @@ def tap(turn: Turn) -> str:
     except ratings.AlreadyRated as exc:
         return _already(ctx, customer, exc.rating)
     lines = [RATED.format(label=choice.target.label, stars=star_text(stars))]
-    if rating_policy.is_unhappy(stars, policy):
-        lines.append(SORRY_WITH_PHONE if rating.phone else SORRY_NO_PHONE)
+    lines += _follow_up(stars, bool(rating.phone), policy)
     _open_comment_step(ctx, customer.openid, rating.id)
     lines.append(flow.ask(ctx.policy.comment))
     return "\n".join(lines)
+
+
+def _follow_up(stars: int, has_phone: bool, policy: rating_policy.RatingPolicy) -> list[str]:
+    """An apology for ★★ and ★; for ★★★ (一般) only word of the call-back, no apology."""
+    tone = rating_policy.tone(stars)
+    if tone == "unhappy":
+        return [SORRY_WITH_PHONE if has_phone else SORRY_NO_PHONE]
+    if stars <= policy.callback_at_or_below:
+        return [HEARD_WITH_PHONE if has_phone else HEARD_NO_PHONE]
+    return []
 
 
 def _already(ctx: Context, customer: Customer, previous: Rating) -> str:
@@ -90,7 +101,7 @@ def continue_comment(turn: Turn) -> str | None:
     note when the comment time is past)."""
     ctx, message, state = turn.ctx, turn.message, turn.comment_step
     openid = message.openid
-    if callback.is_answer(turn):  # 1/满意 or 2/不满意 answers the call-back first
+    if callback.is_bare_answer(turn):  # 1/满意, 2/不满意 or 2 TS… answer the call-back first
         _clear(ctx, openid)
         return None
     config = ctx.policy.comment
@@ -106,7 +117,7 @@ def continue_comment(turn: Turn) -> str | None:
     if result.outcome == "skipped":
         return result.reply
     if result.outcome == "expired" and message.kind in ("text", "voice"):
-        turn.note = flow.expired_note(config)
+        turn.add_note(flow.expired_note(config))
     return None
 
 

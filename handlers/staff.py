@@ -21,13 +21,17 @@ from models.core import commands as staff_commands
 from models.core.commands import ParsedCommand
 from models.core.figures import named_period
 from models.core.labels import ROLE_LABELS, STAFF_ROLES
-from models.core.workflow import MOVE_LABELS, Move, MoveRefused, Severity, can_view
+from models.core.phones import scrub_phones
+from models.core.workflow import Move, MoveRefused, Outcome, Severity, can_view
 from models.core.workflow_rules import MOVE_ROLES
 from models.figures import compute as figures
+from models.notification import outbox as notifications
 from models.people.tables import Department, Staff
+from models.rating import service as ratings
 from models.ticket import intake as tickets
 from models.ticket import queries as ticket_queries
 from models.ticket.service import actor_for_staff, perform, snapshot
+from models.ticket.tables import Ticket
 
 LIST_LIMIT = 10
 SILENT_EVENTS = frozenset(
@@ -55,7 +59,7 @@ def handle(ctx: Context, staff: Staff, message: IncomingMessage) -> str:
     parsed = staff_commands.parse(message.text) if message.kind == "text" else None
     if parsed is None:
         return texts.UNKNOWN_HINT
-    return texts.scrub_phones(_command_reply(ctx, staff, parsed))
+    return scrub_phones(_command_reply(ctx, staff, parsed))
 
 
 def _command_reply(ctx: Context, staff: Staff, parsed: ParsedCommand) -> str:
@@ -86,6 +90,7 @@ def allowed_commands(role: str) -> list[str]:
 def _help(ctx: Context, staff: Staff, parsed: ParsedCommand) -> str:
     table = COMMANDS
     usages = [table[name].usage for name in allowed_commands(staff.role)]
+    usages.append(texts.UNBIND_USAGE)  # handled by the binding, open to every bound member
     return texts.help_text(
         staff.name,
         ROLE_LABELS.get(staff.role, staff.role),
@@ -95,8 +100,12 @@ def _help(ctx: Context, staff: Staff, parsed: ParsedCommand) -> str:
 
 
 def _todo(ctx: Context, staff: Staff, parsed: ParsedCommand) -> str:
-    page = ticket_queries.todo(ctx.session, staff.role, staff.id, staff.department_id, LIST_LIMIT)
-    return texts.todo_list(page, _zone(ctx), ctx.now)
+    """Open tickets by urgency, then the rating call-back tasks (评价回访) this person owes."""
+    page = ticket_queries.todo(
+        ctx.session, staff.role, staff.id, staff.department_id, LIST_LIMIT, ctx.now
+    )
+    tasks, total = ratings.open_tasks(ctx.session, staff, LIST_LIMIT)
+    return texts.todo_list(page, tasks, total, _zone(ctx), ctx.now)
 
 
 def _overdue(ctx: Context, staff: Staff, parsed: ParsedCommand) -> str:
@@ -115,7 +124,7 @@ def _show(ctx: Context, staff: Staff, parsed: ParsedCommand) -> str:
     ticket = tickets.find_by_number(ctx.session, number)
     if ticket is None or not can_view(snapshot(ticket), actor_for_staff(staff)):
         return texts.failure(texts.NOT_FOUND.format(number=number), _usage(parsed))
-    return texts.ticket_detail(ticket, _zone(ctx), ctx.now)
+    return texts.ticket_detail(ticket, _zone(ctx), ctx.now, ctx.media_link)
 
 
 # --- moves ---------------------------------------------------------------------------------
@@ -135,9 +144,53 @@ def _move(kind: str, build: MoveBuilder) -> Runner:
             outcome = perform(ctx.session, ticket, actor, move, ctx.now, ctx.policy)
         except MoveRefused as refused:
             return texts.failure(refused.reason, _usage(parsed))
-        return texts.move_done(MOVE_LABELS[kind], ticket, outcome.event_text, _zone(ctx), ctx.now)
+        general = ctx.policy.workflow.general_department
+        reply = texts.move_done(kind, ticket, outcome, general, _zone(ctx), ctx.now)
+        return "\n".join([reply, *_unreached(ctx, ticket, outcome)])
 
     return run
+
+
+def _unreached(ctx: Context, ticket: Ticket, outcome: Outcome) -> list[str]:
+    """Whom the move's push cannot reach (not bound to WeChat, or no department head): the
+    ticket is moved all the same, and the sender is asked to phone them."""
+    lines = []
+    for notice in outcome.notices:
+        if notice.kind not in texts.MUST_REACH:
+            continue
+        department = notice.payload.department_id or ticket.handling_department_id
+        ids = notifications.recipient_staff_ids(ctx.session, notice.recipient, ticket, department)
+        if not ids and notice.recipient == "dept_head":
+            lines.append(texts.NO_HEAD.format(department=_department_name(ctx, department)))
+        for member in (ctx.session.get(Staff, staff_id) for staff_id in ids):
+            if member is not None and not member.openid:
+                lines.append(texts.NOT_BOUND.format(name=member.name))
+    return lines
+
+
+def _department_name(ctx: Context, department_id: int | None) -> str:
+    department = ctx.session.get(Department, department_id) if department_id else None
+    return department.name if department is not None else "承办部门"
+
+
+def _callback(ctx: Context, staff: Staff, parsed: ParsedCommand) -> str:
+    """回访 TS… records a ticket's phone call-back (a workflow move); 回访 PJ… the outcome of
+    a low rating's call-back task."""
+    number = parsed.args["number"]
+    if not number.startswith(ratings.TASK_PREFIX):
+        return _move("callback", _callback_move)(ctx, staff, parsed)
+    try:
+        task, rating = ratings.record_task(
+            ctx.session,
+            number,
+            staff,
+            parsed.args["satisfied"],
+            parsed.args.get("text", ""),
+            ctx.now,
+        )
+    except ratings.TaskRefused as refused:
+        return texts.failure(refused.reason, _usage(parsed))
+    return texts.task_done(number, rating, task)
 
 
 def _note(kind: str) -> MoveBuilder:
@@ -237,9 +290,11 @@ COMMAND_ROWS: tuple[tuple[str, Runner, frozenset[str]], ...] = (
     _moving("升级", "escalate", _escalate_move),
     _moving("延期", "extend", _extend_move),
     _moving("催办", "urge", _note("urge")),
-    _moving("回访", "callback", _callback_move),
+    ("回访", _callback, _may_move("callback") | HANDLING),  # HANDLING: rating call-backs
     _moving("审批", "decide_money", _decide_money_move),
     _moving("签批", "signoff", _note("signoff")),
+    _moving("联系", "contact", _note("contact")),
+    _moving("退单", "return", _note("return")),
     ("超期", _overdue, SUPERVISORS),
     ("统计", _stats, frozenset({"officer", "leader", "executive"})),
     ("帮助", _help, READERS),

@@ -3,14 +3,16 @@ and figures. Every reply keeps phone numbers masked and stays under WeChat's 204
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from models.core import replies
 from models.core.figures import Figures, Period, Targets, missed, percent
 from models.core.labels import (
+    ATTACHMENT_KIND_LABELS,
+    ATTACHMENT_STATUS_LABELS,
     CLOCK_LABELS,
     CLOCKS,
     MONEY_STATUS_LABELS,
@@ -18,11 +20,15 @@ from models.core.labels import (
     STATUS_LABELS,
 )
 from models.core.phones import mask_phone
+from models.core.workflow import WECHAT_CHANNEL, Outcome
+from models.rating.tables import Rating, RatingCallback
+from models.ticket import attachments
 from models.ticket.clocks import running
 from models.ticket.queries import Page
-from models.ticket.tables import Deadline, Ticket, TicketEvent
+from models.ticket.tables import Attachment, Deadline, Ticket, TicketEvent
 
 TIMELINE_EVENTS = 6
+MAX_LINKS = 9
 FIELD_CHARS = 120
 EVENT_CHARS = 60
 
@@ -40,12 +46,16 @@ DESCRIPTIONS = {
     "升级": "设定为复杂或重大投诉，重新计算时限",
     "延期": "批准书面说明，给出新的办结时限",
     "催办": "催促承办人办理",
-    "回访": "记录电话回访结果",
+    "回访": "记录电话回访结果（工单单号，或「待办」里的评价回访编号 PJ…）",
     "审批": "审批金额申请",
     "签批": "多轮重办后签批，准予办结",
     "超期": "超期工单",
     "统计": "办结率、首次回访满意率、按时率、在办和超期数",
+    "联系": "记录已与客户取得联系（第一时间联系）",
+    "退单": "派错的工单退回{general}重新派单，写明原因",
+    "解绑": "解除本微信与员工账号的绑定",
 }
+UNBIND_USAGE = "解绑"
 
 UNKNOWN_HINT = "未识别的命令。请发送「帮助」查看您可以使用的命令。"
 WELCOME = "您好，{name}（{role}）。您的微信已绑定员工账号，发送「帮助」查看可用命令。"
@@ -54,12 +64,42 @@ HELP_FOOTER = "单号形如 TS202611280001，可小写；参数之间用空格�
 NOT_FOUND = "未找到工单 {number}，请核对单号。"
 ROLE_REFUSED = "无权操作：「{command}」仅限{roles}使用。"
 USAGE = "用法：{usage}"
-MOVE_DONE = "{label}成功：{number}\n{text}\n当前状态：{status}"
+# What each move did, as a sentence ({number}, {text} = the timeline text, {general}).
+DONE = {
+    "assign": "{number} 已{text}，已推送通知。",
+    "ack": "已接单：{number}，请尽快调查并与客户联系。",
+    "progress": "已记录进展，客户可在「我的投诉」看到。",
+    "resolve": "{number} 已办结，处理结果已发给客户，等待回访。",
+    "explain": "书面说明已报{general}备案，等待批准新的办结时限。",
+    "request_money": "金额申请已报分管领导审批，审批同意前不能办结。",
+    "invalid": "已认定为无效投诉，原因已告知客户。",
+    "escalate": "{number} 已{text}，办结时限已重新计算。",
+    "extend": "已批准延期，承办人和客户会收到新的办结时限。",
+    "urge": "已催办 {number}，承办人会收到提醒。",
+    "decide_money": "已审批，承办人会收到结果。",
+    "signoff": "已签批：{number} 准予办结。",
+    "contact": "已记录与客户联系，第一时间联系时限已停止计时。",
+    "return": "已退单：{number} 退回{general}重新派单，投诉负责人已收到原因。",
+}
+BY_PHONE = {
+    "resolve": "{number} 已办结。客户不是微信用户，请投诉负责人电话回访。",
+    "invalid": "已认定为无效投诉。客户不是微信用户，请电话告知原因。",
+}
+CALLBACK_DONE = {
+    True: "已记录回访：客户满意，工单归档。",
+    False: "已记录回访：客户不满意，工单进入第 {rounds} 轮重办，已通知承办人。",
+}
+MONEY_DONE = {
+    True: "已同意{kind} {amount} 元，承办人现在可以办结。",
+    False: "已驳回{kind} {amount} 元的申请。本次申请结束：承办人可不涉及金额办结，或重新申请。",
+}
+MOVE_DONE = "{sentence}\n{text}\n当前状态：{status}"
+# Pushes that exist to reach one person: the sender hears when they cannot.
+MUST_REACH = frozenset({"assignment", "urge"})
+NOT_BOUND = "注意：{name}尚未绑定微信，收不到这条通知。工单已照常处理，请电话告知{name}。"
+NO_HEAD = "注意：{department}没有部门负责人，派单通知无人接收，请电话告知该部门或指定承办人。"
 NOTHING_TO_DO = "您目前没有待办工单。"
 NOTHING_OVERDUE = "目前没有超期工单。"
-
-MOBILE = re.compile(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?!\d)")
-LANDLINE = re.compile(r"(?<![0-9A-Za-z])0\d{2,3}-\d{7,8}(?!\d)")
 
 
 def failure(problem: str, usage: str) -> str:
@@ -80,11 +120,13 @@ def help_text(name: str, role: str, usages: Sequence[str], general_department: s
     return shorten("\n".join(lines))
 
 
-def move_done(label: str, ticket: Ticket, text: str, zone: ZoneInfo, now: datetime) -> str:
+def move_done(
+    kind: str, ticket: Ticket, outcome: Outcome, general: str, zone: ZoneInfo, now: datetime
+) -> str:
+    """What the move did, in a sentence; what was recorded; the state and running clocks."""
     reply = MOVE_DONE.format(
-        label=label,
-        number=ticket.number,
-        text=clip(text, FIELD_CHARS),
+        sentence=done_sentence(kind, ticket, outcome, general),
+        text=clip(outcome.event_text, FIELD_CHARS),
         status=STATUS_LABELS[ticket.status],
     )
     running_now = running_deadlines(ticket)
@@ -93,12 +135,33 @@ def move_done(label: str, ticket: Ticket, text: str, zone: ZoneInfo, now: dateti
     return reply
 
 
+def done_sentence(kind: str, ticket: Ticket, outcome: Outcome, general: str) -> str:
+    if kind == "callback":
+        satisfied = outcome.event_kind == "archived"
+        return CALLBACK_DONE[satisfied].format(rounds=ticket.rounds)
+    if kind == "decide_money":
+        approved = ticket.money_status == "approved"
+        amount = ticket.money_amount
+        return MONEY_DONE[approved].format(kind=ticket.money_kind, amount=amount)
+    by_phone = ticket.customer_id is None or ticket.source_channel != WECHAT_CHANNEL
+    template = BY_PHONE[kind] if by_phone and kind in BY_PHONE else DONE[kind]
+    return template.format(number=ticket.number, text=outcome.event_text, general=general)
+
+
+def task_done(number: str, rating: Rating, task: RatingCallback) -> str:
+    word = "满意" if task.outcome == "satisfied" else "不满意"
+    return f"已记录评价回访 {number}（{rating.stars}星）：客户{word}。"
+
+
 # --- tickets -------------------------------------------------------------------------------
 
 
-def ticket_detail(ticket: Ticket, zone: ZoneInfo, now: datetime) -> str:
-    """查看: the form's fields, deadlines, flags and the latest events, within the byte limit."""
-    head = _detail_head(ticket, zone, now)
+def ticket_detail(
+    ticket: Ticket, zone: ZoneInfo, now: datetime, link: Callable[[int], str] | None = None
+) -> str:
+    """查看: the form's fields, deadlines, flags, attachments (count and links) and the latest
+    events, within the byte limit."""
+    head = _detail_head(ticket, zone, now) + attachment_lines(ticket.files, link)
     events = [_event_line(event, zone) for event in ticket.events[-TIMELINE_EVENTS:]]
     total = len(ticket.events)
     while events:
@@ -144,6 +207,10 @@ def _detail_head(ticket: Ticket, zone: ZoneInfo, now: datetime) -> list[str]:
 
 def ticket_flags(ticket: Ticket) -> list[str]:
     flags = []
+    if ticket.urgent:
+        flags.append("紧急（燃气泄漏）")
+    if ticket.returns:
+        flags.append(f"退单 {ticket.returns} 次")
     if ticket.repeat_flag:
         flags.append("重复投诉")
     if ticket.accountability_flag:
@@ -154,6 +221,26 @@ def ticket_flags(ticket: Ticket) -> list[str]:
     if ticket.explanation_pending:
         flags.append("书面说明待审批")
     return flags
+
+
+def attachment_lines(files: list[Attachment], link: Callable[[int], str] | None) -> list[str]:
+    """附件: how many of each kind, how many kept, and a link to each kept file."""
+    if not files:
+        return []
+    states = Counter(row.status for row in files)
+    kept = "，".join(
+        f"{ATTACHMENT_STATUS_LABELS[status]}{states[status]}个"
+        for status in ATTACHMENT_STATUS_LABELS
+        if states[status]
+    )
+    lines = [f"附件：共{len(files)}个（{attachments.summary(files)}），{kept}"]
+    for index, row in enumerate(files[:MAX_LINKS], start=1):
+        label = ATTACHMENT_KIND_LABELS.get(row.kind, row.kind)
+        if row.status == "stored" and link is not None:
+            lines.append(f"  {index}. {label} {link(row.id)}")
+        elif row.status == "failed":
+            lines.append(f"  {index}. {label}（下载失败）")
+    return lines
 
 
 def _event_line(event: TicketEvent, zone: ZoneInfo) -> str:
@@ -182,11 +269,37 @@ def nearest_deadline(ticket: Ticket) -> Deadline | None:
 # --- lists and figures ---------------------------------------------------------------------
 
 
-def todo_list(page: Page, zone: ZoneInfo, now: datetime) -> str:
-    if not page.tickets:
+def todo_list(
+    page: Page,
+    tasks: list[tuple[RatingCallback, Rating]],
+    task_total: int,
+    zone: ZoneInfo,
+    now: datetime,
+) -> str:
+    if not page.tickets and not tasks:
         return NOTHING_TO_DO
-    title = f"待办工单共 {page.total} 件，最紧急的在前："
-    return _ticket_list(title, page, zone, now)
+    parts = []
+    if page.tickets:
+        title = f"待办工单共 {page.total} 件，最紧急的在前："
+        parts.append(_ticket_list(title, page, zone, now))
+    if tasks:
+        parts.append(_task_list(tasks, task_total, zone))
+    return shorten("\n".join(parts))
+
+
+def _task_list(tasks: list[tuple[RatingCallback, Rating]], total: int, zone: ZoneInfo) -> str:
+    lines = [f"评价回访任务共 {total} 件（低星评价，请电话回访）："]
+    for index, (task, rating) in enumerate(tasks, start=1):
+        phone = mask_phone(task.phone) if task.phone else "客户未留电话"
+        comment = f"｜留言：{clip(rating.comment, 20)}" if rating.comment else ""
+        lines.append(
+            f"{index}. PJ{rating.id}｜{rating.stars}星｜{phone}｜{local(task.created_at, zone)}"
+            f"{comment}"
+        )
+    if total > len(tasks):
+        lines.append(f"……另有 {total - len(tasks)} 件未列出。")
+    lines.append("电话回访后发送「回访 PJ编号 满意/不满意 [备注]」记录结果。")
+    return "\n".join(lines)
 
 
 def overdue_list(page: Page, zone: ZoneInfo, now: datetime) -> str:
@@ -260,12 +373,6 @@ def clip(text: str, chars: int) -> str:
 
 def _name(entity) -> str:
     return entity.name if entity is not None else "—"
-
-
-def scrub_phones(text: str) -> str:
-    """Mask every mobile or landline number in a reply (138****5678)."""
-    text = MOBILE.sub(lambda match: mask_phone(match.group()), text)
-    return LANDLINE.sub(lambda match: mask_phone(match.group()), text)
 
 
 fits = replies.fits

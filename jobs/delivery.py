@@ -3,13 +3,17 @@
 The row is locked while it is sent, re-read (a row already sent or given up is skipped), and
 the outcome recorded on it. The row id is the template message's client_msg_id, so even a
 send repeated after a crash is dropped by WeChat within its ten-minute window.
+
+Nobody waits unseen: a message that cannot reach a staff member for good (not bound, blocked,
+a rejected template) becomes a "delivery_failed" push to the officers, who can phone them.
+Every message sent is logged in one line, phone numbers masked.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -19,6 +23,7 @@ from bot.wechat_api import ApiError
 from jobs import messages
 from jobs.queue import enqueue_written
 from models.core.payload import Payload
+from models.core.phones import scrub_phones
 from models.notification import outbox as notifications
 from models.notification.tables import Notification
 from models.people.tables import Customer, Staff
@@ -43,7 +48,8 @@ def send_notification(notification_id: int) -> str:
     """The rq job."""
     from jobs.runtime import current
 
-    outcome = deliver(current(), notification_id, datetime.now(UTC))
+    runtime = current()
+    outcome = deliver(runtime, notification_id, runtime.now())
     if outcome == "retry":
         raise RetryLater(f"notification {notification_id} will be retried")
     return outcome
@@ -74,6 +80,11 @@ def _deliver_row(session: Session, runtime: Runtime, row: Notification, now: dat
     return "sent"
 
 
+def _log_sent(row: Notification, target: Target, channel: str, words: str) -> None:
+    who = target.staff.name if target.staff is not None else f"客户#{row.customer_id}"
+    log.info("→ %s [%s %s] %s", who, channel, row.kind, scrub_phones(words)[:200])
+
+
 def _target(session: Session, row: Notification) -> tuple[Target | None, str]:
     if row.staff_id is not None:
         staff = session.get(Staff, row.staff_id)
@@ -93,9 +104,11 @@ def _send(
 ) -> None:
     available = messages.values(row, ticket, runtime.settings, now)
     if target.customer is not None and _in_window(target.customer, runtime, now):
+        text = messages.customer_text(row, ticket, runtime.settings, now)
         try:
-            runtime.wechat_api().send_text(target.openid, messages.customer_text(row, available))
+            runtime.wechat_api().send_text(target.openid, text)
             row.channel = "custom"
+            _log_sent(row, target, "客服消息", text)
             return
         except ApiError as error:
             if error.kind != "fallback_to_template":
@@ -115,14 +128,12 @@ def _send_template(
     if not config.get("id"):
         raise ApiError(-2, f"template {messages.template_key(row)} not configured", "permanent")
     url = "" if target.customer is not None else messages.staff_url(runtime.settings, row, ticket)
+    data = messages.template_data(config.get("fields", {}), available)
     msgid = runtime.wechat_api().send_template(
-        target.openid,
-        config["id"],
-        messages.template_data(config.get("fields", {}), available),
-        url,
-        f"bihuan-{row.id}",
+        target.openid, config["id"], data, url, f"bihuan-{row.id}"
     )
     row.channel, row.wechat_msgid = "template", str(msgid or "")
+    _log_sent(row, target, "模板消息", "｜".join(data.values()))
 
 
 def _in_window(customer: Customer, runtime: Runtime, now: datetime) -> bool:
@@ -141,7 +152,10 @@ def _failed_attempt(
 ) -> str:
     row.last_error_code, row.last_error = error.code, str(error)[:500]
     if error.kind in ("transient", "rate_limited"):
-        return _retry(runtime, row, now)
+        outcome = _retry(runtime, row, now)
+        if outcome == "failed" and target.staff is not None:
+            _tell_officers(session, row, ticket, "多次发送失败", now)
+        return outcome
     if error.kind == "not_follower" and target.customer is not None:
         target.customer.subscribed = False
     if error.kind == "opted_out" and target.customer is not None:
@@ -151,6 +165,8 @@ def _failed_attempt(
     row.status = "failed"
     if target.customer is not None:
         _phone_path(session, row, ticket, now)
+    else:
+        _tell_officers(session, row, ticket, f"微信拒收（{error.code}）", now)
     log.warning("notification %s failed permanently: %s", row.id, error)
     return "failed"
 
@@ -171,7 +187,36 @@ def _skip(
     row.status, row.last_error = "skipped", reason
     if row.customer_id is not None:
         _phone_path(session, row, ticket, now)
+    else:
+        _tell_officers(session, row, ticket, reason, now)
     return "skipped"
+
+
+def _tell_officers(
+    session: Session, row: Notification, ticket: Ticket | None, reason: str, now: datetime
+) -> None:
+    """A message that will never reach a staff member reaches the officers instead (not the
+    person it failed for, and never about a failure notice itself: no loops)."""
+    if row.kind == "delivery_failed" or row.staff_id is None:
+        return
+    member = session.get(Staff, row.staff_id)
+    officers = [
+        staff_id
+        for staff_id in notifications.recipient_staff_ids(session, "officer", ticket)
+        if staff_id != row.staff_id
+    ]
+    if not officers:
+        log.error("notification %s reached nobody and no officer can be told", row.id)
+        return
+    payload = Payload(
+        ticket_id=ticket.id if ticket else None,
+        number=ticket.number if ticket else "",
+        who=member.name if member else f"员工#{row.staff_id}",
+        about=row.kind,
+        reason=reason,
+    )
+    for staff_id in officers:
+        notifications.notify_staff(session, staff_id, "delivery_failed", ticket, payload, now)
 
 
 def _phone_path(session: Session, row: Notification, ticket: Ticket | None, now: datetime) -> None:

@@ -1,5 +1,6 @@
 """What a notification says: template data for staff and customers, and customer-service
-texts for customers inside WeChat's window. Plain functions of the row and its ticket."""
+texts for customers inside WeChat's window. Plain functions of the row and its ticket; the
+words themselves are `models.core.push_texts`."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ from zoneinfo import ZoneInfo
 
 from bot.settings import Settings
 from bot.wechat_api import trim_template_value
+from models.core import push_texts
 from models.core.labels import SEVERITY_LABELS, STATUS_LABELS
 from models.core.payload import Payload
 from models.notification.tables import Notification
 from models.ticket.tables import Ticket
 
 STAFF_TEMPLATES = {
+    "new_ticket",
     "assignment",
     "reminder",
     "breach",
@@ -24,26 +27,12 @@ STAFF_TEMPLATES = {
     "bulletin",
     "notice_published",
 }
-KIND_LABELS = {
-    "assignment": "新工单待办理",
-    "reminder": "工单即将到期",
-    "breach": "工单已超期",
-    "urge": "工单催办",
-    "approval_request": "金额审批申请",
-    "approval_result": "金额审批结果",
-    "callback_request": "工单已办结待回访",
-    "callback_result": "回访结果",
-    "callback_due": "请电话回访客户",
-    "reopened": "客户不满意已重办",
-    "explanation": "承办部门书面说明",
-    "escalated": "工单已升级",
-    "accountability": "重复投诉责任追究",
-    "invalid_reason": "无效投诉说明",
-    "notice_published": "通报",
-    "failure_summary": "消息发送失败周报",
-    "government_intake": "政府平台投诉待批转",
-    "urgent": "燃气泄漏紧急投诉",
-    "bulletin": "定期通报",
+# Kinds carried by another kind's template (same fields, same meaning).
+SHARED_TEMPLATES = {
+    "rating_warning": "rating_alert",
+    "resolution_digest": "bulletin",
+    "urgent": "new_ticket",
+    "government_intake": "new_ticket",
 }
 
 
@@ -51,7 +40,8 @@ def template_key(row: Notification) -> str:
     """Which configured template carries this notification."""
     if row.customer_id is not None:
         return "customer_result" if row.kind == "callback_request" else "customer_notice"
-    return row.kind if row.kind in STAFF_TEMPLATES else "notice"
+    kind = SHARED_TEMPLATES.get(row.kind, row.kind)
+    return kind if kind in STAFF_TEMPLATES else "notice"
 
 
 def values(
@@ -60,41 +50,72 @@ def values(
     """Every value a template field can name (config.toml [templates])."""
     zone = ZoneInfo(settings.app.timezone)
     payload = Payload.from_json(row.payload)
+    facts = _facts(payload, ticket, settings, zone)
     result = {
         "number": payload.number,
-        "stage": payload.stage or KIND_LABELS.get(row.kind, "工单提醒"),
+        "matter": "",
         "reason": payload.reason or payload.note,
-        "note": payload.note,
         "amount": payload.amount,
-        "deadline": _local(payload.deadline, zone),
+        "deadline": _full_deadline(payload, ticket, zone),
         "time": now.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
         "result": payload.result,
         "handler": payload.handler,
+        "department": facts.department,
     }
     if ticket is not None and not payload.link:  # a push about its own page says its own
-        result.update(_ticket_values(ticket, zone, result))
-    if row.customer_id is not None and row.kind == "callback_request":
-        result["note"] = "回复1满意，2不满意"
+        result.update(_ticket_values(ticket, result))
+    words = _headline(row, payload, facts)
+    result.update(stage=words.stage, outcome=words.outcome, note=words.note or result["matter"])
     return result
 
 
-def _ticket_values(ticket: Ticket, zone: ZoneInfo, base: dict[str, str]) -> dict[str, str]:
+def _headline(row: Notification, payload: Payload, facts: push_texts.Facts):
+    if row.customer_id is not None:
+        return push_texts.customer_headline(row.kind, payload, facts)
+    return push_texts.headline(row.kind, payload, facts)
+
+
+def _full_deadline(payload: Payload, ticket: Ticket | None, zone: ZoneInfo) -> str:
+    """For a template's time field: YYYY-MM-DD HH:MM."""
+    due = _due(payload, ticket)
+    return due.astimezone(zone).strftime("%Y-%m-%d %H:%M") if due else ""
+
+
+def _due(payload: Payload, ticket: Ticket | None) -> datetime | None:
+    """The deadline a push reports: its own, else the ticket's running resolve clock."""
+    if payload.deadline:
+        try:
+            return datetime.fromisoformat(payload.deadline)
+        except ValueError:
+            return None
+    if ticket is None:
+        return None
     running = [d for d in ticket.deadlines if d.state == "running" and d.clock == "resolve"]
-    deadline = base["deadline"] or (
-        running[0].due_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if running else ""
-    )
+    return running[0].due_at if running else None
+
+
+def _facts(
+    payload: Payload, ticket: Ticket | None, settings: Settings, zone: ZoneInfo
+) -> push_texts.Facts:
+    due = _due(payload, ticket)
+    deadline = due.astimezone(zone).strftime("%m-%d %H:%M") if due else ""
+    department = payload.department
+    if not department and ticket is not None and ticket.handling_department is not None:
+        department = ticket.handling_department.name
+    return push_texts.Facts(deadline, department, settings.workflow.general_department)
+
+
+def _ticket_values(ticket: Ticket, base: dict[str, str]) -> dict[str, str]:
+    """The ticket's own values; a push's own number (a rating task's PJ…) is kept."""
     return {
-        "number": ticket.number,
+        "number": base["number"] or ticket.number,
         "matter": ticket.matter,
         "appeal_type": ticket.appeal_type,
         "status": STATUS_LABELS.get(ticket.status, ticket.status),
         "severity": SEVERITY_LABELS.get(ticket.severity, ticket.severity),
-        "department": ticket.handling_department.name if ticket.handling_department else "",
         "handler": ticket.handler.name if ticket.handler else base["handler"],
         "result": base["result"] or ticket.result,
         "reason": base["reason"] or ticket.invalid_reason,
-        "note": base["note"] or ticket.matter,
-        "deadline": deadline,
     }
 
 
@@ -124,26 +145,10 @@ def staff_url(settings: Settings, row: Notification, ticket: Ticket | None) -> s
     return ticket_url(settings, ticket)
 
 
-def customer_text(row: Notification, available: dict[str, str]) -> str:
+def customer_text(row: Notification, ticket: Ticket | None, settings: Settings, now) -> str:
     """A customer-service message (inside the 48-hour window)."""
-    number = available["number"]
-    if row.kind == "callback_request":
-        return (
-            f"您的投诉（单号 {number}）已办结。\n处理结果：{available['result']}\n"
-            "您对处理结果是否满意？请回复：\n1 满意\n2 不满意"
-        )
-    if row.kind == "invalid_reason":
-        return (
-            f"您的投诉（单号 {number}）经核实不属于有效投诉：{available['reason']}\n"
-            "如有疑问，请点击「投诉服务」→「服务电话」联系我们。"
-        )
-    return f"您的投诉（单号 {number}）有新进展：{available['stage']}。"
-
-
-def _local(value, zone: ZoneInfo) -> str:
-    if not value:
-        return ""
-    try:
-        return datetime.fromisoformat(str(value)).astimezone(zone).strftime("%Y-%m-%d %H:%M")
-    except ValueError:
-        return str(value)
+    zone = ZoneInfo(settings.app.timezone)
+    payload = Payload.from_json(row.payload)
+    facts = _facts(payload, ticket, settings, zone)
+    available = values(row, ticket, settings, now)
+    return push_texts.customer_message(row.kind, payload, facts, available)

@@ -9,10 +9,12 @@ from rq import Queue, Retry
 
 from bot.runtime import Runtime
 from models.notification.outbox import written_in
+from models.ticket import attachments
 
 log = logging.getLogger(__name__)
 # By name, so that this module and the job it queues do not import each other.
 SEND_NOTIFICATION = "jobs.delivery.send_notification"
+DOWNLOAD_ATTACHMENT = "jobs.media.download_attachment"
 
 
 def make_queue(runtime: Runtime) -> Queue:
@@ -41,6 +43,30 @@ def enqueue_notifications(runtime: Runtime, ids: list[int]) -> int:
     return len(ids)
 
 
+def enqueue_downloads(runtime: Runtime, ids: list[int]) -> int:
+    """Queue a download job per attachment id; a Redis failure is logged (the sweep queues
+    the pending rows again)."""
+    if not ids:
+        return 0
+    queue = make_queue(runtime)
+    delays = runtime.settings.media.retry_seconds
+    try:
+        for attachment_id in ids:
+            queue.enqueue(
+                DOWNLOAD_ATTACHMENT,
+                attachment_id,
+                job_id=f"attachment-{attachment_id}",
+                description=f"download attachment {attachment_id}",
+                retry=Retry(max=len(delays), interval=delays),
+                job_timeout=max(60, int(runtime.settings.media.download_timeout_seconds * 3)),
+            )
+    except RedisError:
+        log.exception("could not queue downloads %s; the sweep will", ids)
+        return 0
+    return len(ids)
+
+
 def enqueue_written(runtime: Runtime, session) -> int:
-    """Queue the notifications a committed session wrote."""
+    """Queue the notifications and attachment downloads a committed session wrote."""
+    enqueue_downloads(runtime, [row.id for row in attachments.written_in(session)])
     return enqueue_notifications(runtime, [row.id for row in written_in(session)])

@@ -6,7 +6,7 @@ from models.base import Base
 from models.bulletin.tables import Bulletin
 from models.calendar.tables import CalendarDay, CalendarVersion, CalendarYear
 from models.inbound import InboundMessage
-from models.notification.tables import Notification
+from models.notification.tables import Digest, Notification
 from models.people.tables import (
     BindingCode,
     Customer,
@@ -18,6 +18,7 @@ from models.people.tables import (
 from models.rating.tables import BusinessRecord, Rating, RatingCallback, RatingNotice, RatingRecord
 from models.ticket.tables import (
     AccountabilityReview,
+    Attachment,
     Deadline,
     DeadlineAlert,
     LedgerExport,
@@ -37,8 +38,10 @@ __all__ = [
     "CalendarYear",
     "Designation",
     "ApiKey",
+    "Attachment",
     "Base",
     "Bulletin",
+    "Digest",
     "LedgerExport",
     "BindingCode",
     "BusinessRecord",

@@ -26,6 +26,7 @@ def base_settings(tmp_path_factory):
         "BIHUAN_DATABASE__URL", f"sqlite:///{tmp_path_factory.mktemp('db') / 'bihuan.sqlite3'}"
     )
     environ["BIHUAN_WECHAT__TOKEN"] = TEST_TOKEN
+    environ["BIHUAN_WEB__MEDIA_DIR"] = str(tmp_path_factory.mktemp("media"))
     return load_settings(environ=environ)
 
 

@@ -163,7 +163,7 @@ def move(
     runtime, number: str, staff_name: str, kind: str, now: datetime | None = None, **fields
 ) -> None:
     """One workflow move by a named staff member, committed, its notifications queued."""
-    now = now or datetime.now(UTC)
+    now = now or runtime.now()
     with transaction(runtime.sessions) as session:
         ticket = session.scalars(select(Ticket).filter_by(number=number)).one()
         staff = session.scalars(select(Staff).filter_by(name=staff_name)).one()
@@ -214,3 +214,49 @@ def audit_actions(runtime) -> list[tuple[str, str, str]]:
     with runtime.sessions() as session:
         rows = session.scalars(select(AuditEntry).order_by(AuditEntry.id))
         return [(row.action, row.actor_name, row.address) for row in rows]
+
+
+def resolve(runtime, number: str, result: str = "已更换燃气表前阀门", now: datetime | None = None):
+    """Assign to 王芳, acknowledge and resolve: the ticket then awaits its call-back."""
+    move(runtime, number, "周敏", "assign", now=now, handler_name="王芳")
+    move(runtime, number, "王芳", "ack", now=now)
+    move(runtime, number, "王芳", "resolve", now=now, text=result)
+
+
+def clock_at(runtime, when: datetime) -> None:
+    """Move the runtime's clock (every later push and job runs at that time)."""
+    runtime.clock_offset = when - datetime.now(UTC)
+
+
+def ticket_of(runtime, number: str) -> Ticket:
+    """The ticket with its deadlines, events and attachments loaded, detached."""
+    from sqlalchemy.orm import selectinload
+
+    with runtime.sessions() as session:
+        statement = (
+            select(Ticket)
+            .where(Ticket.number == number)
+            .options(
+                selectinload(Ticket.deadlines),
+                selectinload(Ticket.events),
+                selectinload(Ticket.files),
+            )
+        )
+        ticket = session.scalars(statement).one()
+        session.expunge_all()
+        return ticket
+
+
+def notifications_of(runtime, kind: str | None = None) -> list:
+    """(kind, staff name or "customer", payload) of every notification row, oldest first."""
+    from models.notification.tables import Notification
+
+    with runtime.sessions() as session:
+        names = dict(session.execute(select(Staff.id, Staff.name)).all())
+        statement = select(Notification).order_by(Notification.id)
+        if kind is not None:
+            statement = statement.where(Notification.kind == kind)
+        return [
+            (row.kind, names.get(row.staff_id, "customer"), row.payload)
+            for row in session.scalars(statement)
+        ]

@@ -13,7 +13,7 @@ from bot.cli.apikey import apikey
 from bot.cli.bulletin import bulletin
 from bot.cli.business import business
 from bot.cli.calendar import calendar
-from bot.cli.jobs import cron, worker
+from bot.cli.jobs import cron, sweep, worker
 from bot.cli.ledger import ledger
 from bot.cli.menu import push
 from bot.cli.obj import Obj
@@ -101,13 +101,17 @@ def ticket_show(obj: Obj, number: str, as_json: bool) -> None:
         if found is None:
             click.echo(f"no ticket {number}", err=True)
             sys.exit(1)
-        data = ticket_as_dict(found, ZoneInfo(obj.settings.app.timezone))
+        link = obj.runtime.media_links.url if obj.settings.web.secret_key else None
+        data = ticket_as_dict(found, ZoneInfo(obj.settings.app.timezone), link)
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         for key, value in data.items():
-            if key != "events":
+            if key not in ("events", "attachments"):
                 click.echo(f"{key}: {value}")
+        for item in data["attachments"]:
+            where = item["url"] or item["path"] or item["last_error"] or ""
+            click.echo(f"  附件 {item['kind_label']} {item['status_label']} {where}")
         for item in data["events"]:
             click.echo(f"  {item['at']} {item['actor']} {item['kind']}: {item['text']}")
 
@@ -168,6 +172,7 @@ cli.add_command(business)
 cli.add_command(calendar)
 cli.add_command(worker)
 cli.add_command(cron)
+cli.add_command(sweep)
 cli.add_command(ledger)
 cli.add_command(bulletin)
 cli.add_command(apikey)

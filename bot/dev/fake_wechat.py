@@ -37,6 +37,7 @@ ERRMSG: dict[int, str] = {
     40001: "invalid credential, access_token is invalid or not latest",
     40002: "invalid grant_type",
     40003: "invalid openid",
+    40007: "invalid media_id",
     40013: "invalid appid",
     40016: "invalid button size",
     40018: "invalid button name size",
@@ -99,6 +100,21 @@ class _Delay:
 
 
 @dataclass
+class _Media:
+    content: bytes
+    content_type: str
+    video: bool = False  # media/get answers a video with {"video_url": …}
+
+
+# What an unknown media id downloads as (the simulator's /image, /voice, /video ids).
+PLACEHOLDERS = {
+    "voice": _Media(b"#!AMR\n" + b"\x00" * 32, "audio/amr"),
+    "video": _Media(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 32, "video/mp4", video=True),
+    "image": _Media(b"\xff\xd8\xff\xe0fake-jpeg\xff\xd9", "image/jpeg"),
+}
+
+
+@dataclass
 class _State:
     tokens: dict[str, _Token] = field(default_factory=dict)
     tokens_issued: int = 0
@@ -109,6 +125,8 @@ class _State:
     menu: dict[str, Any] | None = None
     faults: dict[str, list[_Fault]] = field(default_factory=dict)
     delays: dict[str, list[_Delay]] = field(default_factory=dict)
+    media: dict[str, _Media] = field(default_factory=dict)
+    expired_media: set[str] = field(default_factory=set)
 
 
 class FakeWeChat:
@@ -151,6 +169,18 @@ class FakeWeChat:
         """Make the next ``times`` calls to ``path`` sleep ``seconds`` before answering."""
         with self._lock:
             self._state.delays.setdefault(path, []).append(_Delay(seconds, times))
+
+    def put_media(
+        self, media_id: str, content: bytes, content_type: str, video: bool = False
+    ) -> None:
+        """What media/get answers for ``media_id`` (unknown ids get a small placeholder)."""
+        with self._lock:
+            self._state.media[media_id] = _Media(content, content_type, video)
+
+    def expire_media(self, media_id: str) -> None:
+        """media/get answers 40007 for ``media_id`` from now on (WeChat's 3 days are over)."""
+        with self._lock:
+            self._state.expired_media.add(media_id)
 
     def expire_tokens(self) -> None:
         """Every token issued so far answers 40001 from now on."""
@@ -292,6 +322,34 @@ class FakeWeChat:
                 return error(46003)
             return {"menu": copy.deepcopy(self._state.menu)}
 
+    def _find_media(self, media_id: str) -> _Media | None:
+        with self._lock:
+            if not media_id or media_id in self._state.expired_media:
+                return None
+            known = self._state.media.get(media_id)
+        if known is not None:
+            return known
+        kind = next((k for k in PLACEHOLDERS if media_id.startswith(k)), "image")
+        return PLACEHOLDERS[kind]
+
+    def _http_media(self) -> Response:
+        token_error = self._token_error()
+        if token_error:
+            return _json(token_error)
+        media_id = request.args.get("media_id", "")
+        media = self._find_media(media_id)
+        if media is None:
+            return _json(error(40007))
+        if media.video:
+            return _json({"video_url": f"{request.host_url}_fake/media/{media_id}"})
+        return _media_response(media, media_id)
+
+    def _http_video(self, media_id: str) -> Response:
+        media = self._find_media(media_id)
+        if media is None:
+            return Response(status=404)
+        return _media_response(media, media_id)
+
     # ----- faults and delays --------------------------------------------------------------
 
     def _take(self, queues: dict[str, list[Any]], path: str) -> Any:
@@ -326,7 +384,7 @@ class FakeWeChat:
     def _build_app(self) -> Flask:
         app = Flask(__name__)
         app.before_request(self._before_api_call)
-        routes: list[tuple[str, str, Callable[[], Response]]] = [
+        routes: list[tuple[str, str, Callable[..., Response]]] = [
             ("/cgi-bin/token", "GET", self._http_token),
             ("/cgi-bin/stable_token", "POST", self._http_stable_token),
             ("/cgi-bin/message/template/send", "POST", self._authed(self._send_template)),
@@ -334,6 +392,8 @@ class FakeWeChat:
             ("/cgi-bin/menu/create", "POST", self._authed(self._create_menu)),
             ("/cgi-bin/qrcode/create", "POST", self._authed(self._create_qrcode)),
             ("/cgi-bin/menu/get", "GET", self._authed(lambda _body: self._get_menu())),
+            ("/cgi-bin/media/get", "GET", self._http_media),
+            ("/_fake/media/<media_id>", "GET", self._http_video),
             ("/_fake/messages", "GET", self._http_messages),
             ("/_fake/fail", "POST", self._http_fail),
             ("/_fake/slow", "POST", self._http_slow),
@@ -455,6 +515,16 @@ def _menu_error(buttons: Any, level: str) -> dict[str, Any] | None:
             if invalid:
                 return invalid
     return None
+
+
+def _media_response(media: _Media, media_id: str) -> Response:
+    extension = media.content_type.rsplit("/", 1)[-1]
+    disposition = f'attachment; filename="{media_id}.{extension}"'
+    return Response(
+        media.content,
+        content_type=media.content_type,
+        headers={"Content-disposition": disposition},
+    )
 
 
 def _json(payload: Any, status: int = 200) -> Response:

@@ -20,6 +20,7 @@ FAKE_SECRET = "local-fake-secret"
 
 
 def run_development_server(settings: Settings, host: str, port: int) -> None:
+    local_fake = not settings.wechat.app_id
     settings = _with_local_fake(settings)
     runtime = build_runtime(settings)
     stop = threading.Event()
@@ -28,8 +29,14 @@ def run_development_server(settings: Settings, host: str, port: int) -> None:
 
         start_embedded(runtime, stop)
     log.info("bihuan serving on http://%s:%s/wechat — %s", host, port, describe_runtime(settings))
+    app = create_app(runtime=runtime)
+    if local_fake:  # no real 公众号: the clock may be moved to try deadlines without waiting
+        from bot.dev.clock import blueprint as dev_clock
+
+        app.register_blueprint(dev_clock)
+        log.info("dev clock: POST /_dev/clock and /_dev/sweep (bihuan simulate: /clock, /sweep)")
     try:
-        create_app(runtime=runtime).run(host=host, port=port, threaded=True, use_reloader=False)
+        app.run(host=host, port=port, threaded=True, use_reloader=False)
     finally:
         stop.set()
 

@@ -235,4 +235,8 @@ ACTIONS: dict[str, Action] = {
     "invalid": Action(
         _text("无效原因（将告知投诉人）"), _text_move, "认定为无效投诉并结案", "认定无效"
     ),
+    "contact": Action(
+        _note("联系情况（可不填）"), _text_move, "已与客户取得联系（第一时间联系）", "记录联系"
+    ),
+    "return": Action(_text("退单原因"), _text_move, "派错的工单退回综合管理部重新派单", "退单"),
 }

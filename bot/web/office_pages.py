@@ -14,7 +14,6 @@ from bot.web.blueprint import blueprint
 from bot.web.context import PageError, db, now, page, runtime, zone
 from bot.web.forms import CSRF_PROBLEM
 from bot.web.office_forms import CalendarForm, CsrfOnlyForm
-from jobs.messages import KIND_LABELS
 from jobs.queue import enqueue_written
 from models.audit import log as audit
 from models.calendar import store as calendar_store
@@ -23,6 +22,7 @@ from models.core.labels import (
     CALENDAR_SOURCE_LABELS,
     CALENDAR_STATUS_LABELS,
     CLOCK_LABELS,
+    PUSH_KIND_LABELS,
     ROLE_LABELS,
 )
 from models.notification import log as message_log
@@ -76,7 +76,7 @@ def message_list():
         rows=rows,
         counts=message_log.status_counts(db()),
         states=MESSAGE_STATES,
-        kinds=KIND_LABELS,
+        kinds=PUSH_KIND_LABELS,
         args=request.args,
         next_url=_older(
             "web.message_list", rows[-1].notification.id if len(rows) == size else None

@@ -13,14 +13,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.settings import PROJECT_ROOT
-from jobs.messages import KIND_LABELS
 from models.core.labels import (
     CLOCK_LABELS,
     CLOCKS,
     MONEY_STATUS_LABELS,
     ROLE_LABELS,
 )
+from models.core.push_texts import KIND_NAMES
 from models.core.workflow import GOVERNMENT_CHANNEL
 from models.notification.tables import Notification
 from models.people.tables import Staff
@@ -143,7 +142,7 @@ def _notification_row(row: Notification, staff_name: str | None) -> Notification
         detail = row.last_error[:60]
     return NotificationRow(
         at=row.sent_at or row.created_at,
-        kind=KIND_LABELS.get(row.kind, row.kind),
+        kind=KIND_NAMES.get(row.kind, row.kind),
         recipient=recipient,
         channel=NOTIFICATION_CHANNELS.get(row.channel, "—"),
         state=NOTIFICATION_STATES.get(row.status, row.status),
@@ -164,10 +163,6 @@ def later_repeats(session: Session, ticket: Ticket) -> list[Ticket]:
     """Tickets filed later as repeats of this one."""
     statement = select(Ticket).where(Ticket.repeat_of_id == ticket.id).order_by(Ticket.id)
     return list(session.scalars(statement))
-
-
-def media_root(configured: str) -> Path:
-    return Path(configured) if configured else PROJECT_ROOT / "var" / "media"
 
 
 def attachment_file(item: dict, root: Path) -> Path | None:

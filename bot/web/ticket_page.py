@@ -108,7 +108,7 @@ def attachment(number: str, index: int):
     items = found.attachments or []
     if not 0 <= index < len(items):
         raise PageError(404, "没有这个附件", f"工单 {found.number} 没有第 {index + 1} 个附件。")
-    root = present.media_root(runtime().settings.web.media_dir)
+    root = runtime().settings.media_dir
     path = present.attachment_file(items[index], root)
     if path is None:
         raise PageError(404, "附件尚未保存", "该附件尚未从微信下载保存，暂时无法查看。")
@@ -177,7 +177,7 @@ def render_ticket(found: Ticket, refusal: Refusal | None = None, status: int = 2
         notifications=present.notification_rows(session, found),
         repeats=present.later_repeats(session, found),
         flags=present.flags(found),
-        media_root=present.media_root(runtime().settings.web.media_dir),
+        media_root=runtime().settings.media_dir,
         full_phone=sees_full_phone(),
         waiting_for=WAITING_FOR,
         now=moment,

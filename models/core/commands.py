@@ -17,6 +17,7 @@ from typing import Any
 from models.core.workflow import MoveRefused, normalize_amount
 
 NUMBER = "number"
+REFERENCE = "reference"  # a ticket number or a rating call-back task (PJ12)
 WORD = "word"
 CHOICE = "choice"
 WORKDAYS = "workdays"
@@ -26,7 +27,9 @@ TEXT = "text"
 SEPARATORS = frozenset(":,;")
 TOKEN_TRIM = "。.!！?？、"
 NUMBER_PATTERN = re.compile(r"TS\d+")
+REFERENCE_PATTERN = re.compile(r"(?:TS|PJ)\d+")
 GLUED_NUMBER = re.compile(r"ts\d", re.IGNORECASE)
+GLUED_REFERENCE = re.compile(r"(?:ts|pj)\d", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,7 @@ SYNTAXES: dict[str, Syntax] = {
         Syntax(
             "回访",
             (
-                _number(),
+                Param("number", "单号/评价回访编号", REFERENCE),
                 Param("satisfied", "结果", CHOICE, choices=CALLBACKS),
                 _text("备注", False),
             ),
@@ -142,6 +145,8 @@ SYNTAXES: dict[str, Syntax] = {
             (_number(), Param("approve", "结论", CHOICE, choices=APPROVALS), _text("意见", False)),
         ),
         Syntax("签批", (_number(), _text("意见", False))),
+        Syntax("联系", (_number(), _text("情况", False))),
+        Syntax("退单", (_number(), _text("原因"))),
         Syntax("超期"),
         Syntax("统计", (Param("period", "期间", CHOICE, required=False, choices=PERIODS),)),
     )
@@ -197,6 +202,8 @@ def _glued_argument(keyword: str, rest: str) -> bool:
     first = params[0]
     if first.kind == NUMBER:
         return GLUED_NUMBER.match(rest) is not None
+    if first.kind == REFERENCE:
+        return GLUED_REFERENCE.match(rest) is not None
     return first.kind == CHOICE and rest.strip(TOKEN_TRIM) in first.choices
 
 
@@ -249,6 +256,15 @@ def _ticket_number(value: str, param: Param) -> str:
     return number
 
 
+def _reference(value: str, param: Param) -> str:
+    reference = value.upper()
+    if REFERENCE_PATTERN.fullmatch(reference) is None:
+        raise ValueError(
+            f"缺少单号或编号格式不对：「{value}」（单号形如 TS202611280001，评价回访形如 PJ12）"
+        )
+    return reference
+
+
 def _choice(value: str, param: Param) -> Any:
     if value in param.choices:
         return param.choices[value]
@@ -281,6 +297,7 @@ def _canonical_choices(choices: Mapping[str, Any]) -> list[str]:
 
 CONVERTERS = {
     NUMBER: _ticket_number,
+    REFERENCE: _reference,
     WORD: lambda value, param: value,
     CHOICE: _choice,
     WORKDAYS: _workdays,

@@ -12,8 +12,12 @@ Rules every step shares:
 - 「取消」 cancels, 「返回」 goes back one step, 「下一步」 keeps the value a step already has.
 - A customer who only sends pictures (or voice that WeChat did not recognise) moves on from the
   content step with 「下一步」 once at least one attachment exists; `Draft.content` is then "".
-- Pictures and voice sent at any other step are kept as attachments too (at most
-  `MAX_ATTACHMENTS`); the current question is asked again.
+- Pictures, voice and video sent at any other step are kept as attachments too (at most
+  `MAX_ATTACHMENTS`); the current question is asked again. Video counts as evidence.
+- A message reporting a leak or a smell of gas (`models.core.safety`) marks the draft
+  ``urgent``. At the content step it is the description; at any other step it is not taken as
+  the answer (「家里燃气味很重」 is no address): the step is asked again. The caller puts the
+  safety advice before the reply.
 - Any message that is not expired refreshes `updated_at`, even when it is rejected: a customer
   who keeps typing is not idle.
 """
@@ -27,6 +31,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 
 from models.core import conversation_texts as texts
+from models.core import safety
 from models.core.phones import normalize_phone
 from models.core.words import MENU_WORDS
 
@@ -37,6 +42,7 @@ _PREVIOUS = {**dict(zip(STEPS[1:], STEPS[:-1], strict=True)), "confirm": "phone"
 _PREVIOUS["choose_edit"] = "confirm"
 
 MAX_ATTACHMENTS = 9
+MEDIA_KINDS = ("image", "voice", "video")
 MIN_CONTENT_CHARS = 2
 ADDRESS_CHARS = (2, 200)
 MAX_NAME_CHARS = 20
@@ -60,7 +66,7 @@ _EDGE_CATEGORIES = ("P", "S", "Z", "C")
 class Inbound:
     """One WeChat message, already parsed by the webhook."""
 
-    kind: str  # "text" | "image" | "voice" | "location" | "click" | "event" | "other"
+    kind: str  # "text" | "image" | "voice" | "video" | "location" | "click" | "event" | "other"
     text: str = ""  # text content; voice: Recognition (may be ""); click: EventKey
     media_id: str = ""
     pic_url: str = ""
@@ -75,12 +81,13 @@ class ConversationConfig:
     idle_minutes: int = 30
     max_content_chars: int = 1000
     callback_promise: str = "我们将在2小时内与您联系"
+    safety: safety.SafetyConfig | None = None
 
 
 @dataclass
 class Draft:
-    """The complaint being filed. `attachments`: dicts with kind ("image"|"voice"), media_id,
-    pic_url, in the order received."""
+    """The complaint being filed. `attachments`: dicts with kind ("image"|"voice"|"video"),
+    media_id, pic_url, in the order received. `urgent`: a gas leak was reported."""
 
     appeal_type: str = ""
     content: str = ""
@@ -90,6 +97,7 @@ class Draft:
     longitude: float | None = None
     name: str = ""
     phone: str = ""
+    urgent: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -109,6 +117,7 @@ class Draft:
             longitude=_optional_float(d.get("longitude")),
             name=str(d.get("name", "")),
             phone=str(d.get("phone", "")),
+            urgent=bool(d.get("urgent", False)),
         )
 
 
@@ -171,9 +180,13 @@ def step(
         return _end(texts.expired(config.idle_minutes), "expired")
     state = replace(state, updated_at=now)
     text = text_of(inbound)
+    if text is not None and _reports_leak(text, config):
+        state = replace(state, draft=replace(state.draft, urgent=True))
+        if state.step != "content":
+            return _ask(state, config, safety.URGENT_NOTED)
     if text is not None:
         return _on_text(state, text, config)
-    if inbound.kind in ("image", "voice"):
+    if inbound.kind in MEDIA_KINDS:
         return _on_media(state, inbound, config)
     if inbound.kind == "location" and state.step == "address":
         return _on_location(state, inbound, config)
@@ -190,6 +203,10 @@ def text_of(inbound: Inbound) -> str | None:
     if inbound.kind == "voice" and inbound.text.strip():
         return inbound.text
     return None
+
+
+def _reports_leak(text: str, config: ConversationConfig) -> bool:
+    return config.safety is not None and safety.reports_leak(text, config.safety)
 
 
 def _on_text(state: ConversationState, text: str, config: ConversationConfig) -> StepResult:
@@ -221,8 +238,7 @@ def _on_media(state: ConversationState, inbound: Inbound, config: ConversationCo
     state = replace(state, draft=replace(state.draft, attachments=[*attachments, item]))
     if state.step != "content":
         return _ask(state, config, texts.media_kept(inbound.kind, len(attachments) + 1))
-    lead = texts.IMAGE_RECEIVED if inbound.kind == "image" else texts.VOICE_UNRECOGNIZED
-    return _ask(state, config, lead)
+    return _ask(state, config, texts.MEDIA_RECEIVED[inbound.kind])
 
 
 def _on_location(

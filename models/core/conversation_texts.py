@@ -39,6 +39,12 @@ CONTENT_NEED = "请先用文字描述情况，或发送图片后回复「下一�
 CONTENT_TOO_SHORT = "请用一两句话文字描述发生了什么（至少2个字）。"
 IMAGE_RECEIVED = "已收到图片。"
 VOICE_UNRECOGNIZED = "已收到语音，但暂时无法识别成文字。"
+MEDIA_RECEIVED = {
+    "image": IMAGE_RECEIVED,
+    "voice": VOICE_UNRECOGNIZED,
+    "video": "已收到视频。",
+}
+MEDIA_LABELS = {"image": "图片", "voice": "语音", "video": "视频"}
 LOCATION_NO_LABEL = "已收到您的位置，请再用文字补充详细地址（如小区、楼栋、门牌号）。"
 ADDRESS_INVALID = "请用2到200个字写明地址（如：XX小区3栋2单元501）。"
 NAME_INVALID = "请告诉我们您的姓名或称呼（20个字以内，不能只是数字，如：张先生）。"
@@ -97,8 +103,7 @@ def attachments_full(limit: int) -> str:
 
 
 def media_kept(kind: str, count: int) -> str:
-    what = "图片" if kind == "image" else "语音"
-    return f"已收到{what}，已作为附件保存（共{count}个附件）。"
+    return f"已收到{MEDIA_LABELS[kind]}，已作为附件保存（共{count}个附件）。"
 
 
 def location_saved(label: str) -> str:
@@ -114,11 +119,11 @@ def _keep_hint(value: str) -> str:
 
 
 def _attachment_summary(attachments: list[dict]) -> str:
-    images = sum(1 for a in attachments if a.get("kind") == "image")
-    voices = len(attachments) - images
-    parts = [f"图片{images}个"] if images else []
-    if voices:
-        parts.append(f"语音{voices}个")
+    parts = []
+    for kind, label in MEDIA_LABELS.items():
+        count = sum(1 for a in attachments if a.get("kind") == kind)
+        if count:
+            parts.append(f"{label}{count}个")
     return "、".join(parts)
 
 
@@ -131,7 +136,9 @@ def _appeal_type_prompt(draft: Draft, config: ConversationConfig) -> list[str]:
 
 
 def _content_prompt(draft: Draft, config: ConversationConfig) -> list[str]:
-    lines = [f"请简要描述发生了什么（{config.max_content_chars}字以内），也可以发送图片或语音。"]
+    lines = [
+        f"请简要描述发生了什么（{config.max_content_chars}字以内），也可以发送图片、语音或视频。"
+    ]
     if draft.attachments:
         lines.append(
             f"已收到附件：{_attachment_summary(draft.attachments)}。"

@@ -47,6 +47,8 @@ class DeadlinePolicy:
 
     def compute(self, clock: str, started_at: datetime, severity: str) -> sla.Deadline:
         """The deadline of `clock` started at `started_at` for a ticket of `severity`."""
+        if clock == sla.CONTACT:
+            return sla.contact_deadline(started_at, self.sla, self.timezone)
         if clock == sla.ROUTE:
             return sla.route_deadline(started_at, self.sla, self.timezone)
         if clock == sla.INVESTIGATE:

@@ -26,6 +26,7 @@ class Payload:
     clock: str = ""
     severity: str = ""
     department_id: int | None = None  # whose head a "dept_head" notice goes to
+    department: str = ""  # the handling department's name (told to the customer)
     handler: str = ""
     by: str = ""
     round: int | None = None
@@ -40,6 +41,11 @@ class Payload:
     stars: int | None = None
     target: str = ""  # ticket | business | general (ratings)
     link: str = ""  # a back-office path the push links to instead of the ticket (/notices/3)
+    urgent: bool | None = None  # a reported gas leak (燃气泄漏)
+    overdue_minutes: int | None = None  # how late a breach alert is sent
+    who: str = ""  # the person a message did not reach (delivery_failed)
+    about: str = ""  # the kind of the message that did not reach them
+    count: int | None = None  # tickets a digest covers
     bulletin_id: int | None = None  # a periodic bulletin (定期通报): the push links to it
 
     def to_json(self) -> dict[str, Any]:

@@ -36,3 +36,13 @@ def mask_phone(phone: str) -> str:
     if len(digits) < 7:
         return "****"
     return f"{digits[:3]}****{digits[-4:]}"
+
+
+MOBILE_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?!\d)")
+LANDLINE_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])0\d{2,3}-\d{7,8}(?!\d)")
+
+
+def scrub_phones(text: str) -> str:
+    """Mask every mobile or landline number in a text (138****5678): staff replies, logs."""
+    text = MOBILE_IN_TEXT.sub(lambda match: mask_phone(match.group()), text)
+    return LANDLINE_IN_TEXT.sub(lambda match: mask_phone(match.group()), text)

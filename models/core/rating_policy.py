@@ -5,9 +5,13 @@ Thresholds are settings (`[rating]` in config.toml, PRODUCT §7 **(decision)**):
 - at `callback_at_or_below` and below: a phone call-back task for `callback_staff`, and a
   criticism record for the responsible person (「低于三星」 read as three stars and below, so
   that the policy's two tiers differ);
-- at `notice_at_or_below` and below: also a draft company-wide notice (通报批评) for the officer.
+- at `notice_at_or_below` and below: also a draft company-wide notice (通报批评) for the officer,
+  and an alert to the leaders (PRODUCT §1: leaders get the ≤2★ alerts), whoever is responsible.
 A rating with nobody responsible (the service in general, a ticket nobody handled) gets the
-call-back only.
+call-back (and the leaders' alert) only.
+
+How the customer is answered follows the star's own words, not the thresholds: ★★★ 一般 is
+neither thanked as praise nor apologised for; ★★ and ★ (不满意) get the apology.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ class Consequences:
     callback: bool = False
     criticism: bool = False
     notice: bool = False
+    alert_leaders: bool = False
 
 
 def consequences(stars: int, has_responsible: bool, policy: RatingPolicy) -> Consequences:
@@ -50,16 +55,29 @@ def consequences(stars: int, has_responsible: bool, policy: RatingPolicy) -> Con
         callback=low,
         criticism=has_responsible and low,
         notice=has_responsible and stars <= policy.notice_at_or_below,
+        alert_leaders=stars <= policy.notice_at_or_below,
     )
 
 
-def is_unhappy(stars: int, policy: RatingPolicy) -> bool:
-    """Whether the customer is answered with an apology and a call-back promise."""
-    return stars <= policy.callback_at_or_below
+UNHAPPY_AT_OR_BELOW = 2  # ★★ 不满意, ★ 很不满意
+NEUTRAL = 3  # ★★★ 一般
+
+
+def tone(stars: int) -> str:
+    """How the reply sounds: "unhappy" (an apology), "neutral" or "happy"."""
+    if stars <= UNHAPPY_AT_OR_BELOW:
+        return "unhappy"
+    return "neutral" if stars == NEUTRAL else "happy"
 
 
 def praise_note(stars: int) -> str:
     return f"{stars}星好评，特此表扬"
+
+
+def leader_note(stars: int, person: str) -> str:
+    """The leaders' ≤2★ alert, e.g. 王芳 1星（很不满意）."""
+    who = f"{person} " if person else ""
+    return f"{who}{stars}星（{STAR_LABELS[stars]}）"
 
 
 def callback_note(stars: int, has_phone: bool) -> str:

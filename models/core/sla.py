@@ -4,6 +4,7 @@ Pure code: plain values in, plain values out, an explicit ``now``; no clock is r
 
 Clocks:
 
+- ``contact`` (第一时间联系): from received, wall clock; every ticket of every channel.
 - ``route``: complex/major ticket to 综合管理部, from received, wall clock.
 - ``investigate`` (调查): from assigned, wall clock.
 - ``resolve`` (办结): from assigned, working days (1 for general, 5 for complex and major).
@@ -20,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from models.core.workcalendar import DEFAULT_TIMEZONE, WorkCalendar, to_local
 
+CONTACT = "contact"
 ROUTE = "route"
 INVESTIGATE = "investigate"
 RESOLVE = "resolve"
@@ -33,6 +35,7 @@ class SlaPolicy:
     """``[sla]`` in config.toml: the time limits of PRODUCT §4. The defaults here are the
     policy's own and the only ones: the settings load this class directly."""
 
+    contact_hours: int = 2
     route_minutes: int = 30
     investigate_hours: int = 2
     resolve_workdays_general: int = 1
@@ -42,6 +45,7 @@ class SlaPolicy:
 
     def __post_init__(self) -> None:
         for name in (
+            "contact_hours",
             "route_minutes",
             "investigate_hours",
             "resolve_workdays_general",
@@ -56,7 +60,7 @@ class SlaPolicy:
 
 @dataclass(frozen=True)
 class Deadline:
-    clock: str  # "route" | "investigate" | "resolve" | "callback"
+    clock: str  # "contact" | "route" | "investigate" | "resolve" | "callback"
     started_at: datetime
     due_at: datetime
     provisional: bool = False
@@ -74,6 +78,15 @@ def _wall_clock(clock: str, start: datetime, limit: timedelta, timezone: str) ->
     # Arithmetic in UTC so a zone with daylight saving would still get real elapsed time.
     due = (local.astimezone(UTC) + limit).astimezone(local.tzinfo)
     return Deadline(clock=clock, started_at=local, due_at=due)
+
+
+def contact_deadline(
+    received_at: datetime, policy: SlaPolicy, timezone: str = DEFAULT_TIMEZONE
+) -> Deadline:
+    """First contact with the complainant (第一时间联系) within ``contact_hours`` of receipt,
+    wall clock: a complaint filed on Sunday night is due in the small hours of Monday."""
+    limit = timedelta(hours=policy.contact_hours)
+    return _wall_clock(CONTACT, received_at, limit, timezone)
 
 
 def route_deadline(

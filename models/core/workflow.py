@@ -7,7 +7,11 @@ when and channel come from the actor), write the ``notices`` and apply the ``clo
 ``decide`` raises ``MoveRefused`` (Chinese ``reason``) and never mutates anything.
 
 Loop: received -assign-> assigned -ack-> processing -resolve-> resolved -callback(满意)->
-archived; callback(不满意) reopens to assigned; received/assigned/processing -invalid-> invalid.
+archived; callback(不满意) reopens to assigned; received/assigned/processing -invalid-> invalid;
+assigned/processing -return (退单)-> received, back to the officer.
+
+A new ticket is not a move: ``receipt`` gives its first event, clocks and pushes, applied by the
+same applier (``models.ticket.service.receive``) for every channel.
 
 Checks run in this order: final state (归档/作废), who, state, preconditions, then arguments.
 
@@ -25,6 +29,22 @@ Decisions where the product text is silent:
   extend, decide_money, urge and signoff work in assigned or processing.
 - One written explanation and one money request may be pending at a time; resolve clears a
   pending explanation. A new money request after an approval or rejection replaces it.
+- A refused money request (审批 驳回) ends that request: the ticket may be resolved without
+  money, the refusal stays on the timeline and in ``money_status``; the customer's result
+  mentions money only when a request was approved. 签批 is its own push ("signoff"), never
+  an "approval_result".
+- First contact (第一时间联系, the "contact" clock) runs from receipt for every ticket. It is
+  stopped by 联系 (the explicit record that the complainant was reached) and by the moves that
+  cannot happen without talking to them: 接单, 进展, 办结 and 无效. 派单 does not stop it:
+  routing is internal and nobody has spoken to the customer yet.
+- 退单 is open to the ticket's handler and the handling department's head; it clears the
+  handling department and handler, counts ``returns``, cancels (does not judge) the
+  investigate and resolve clocks and tells the officer (and the leader for a government
+  ticket). The officer, not the leader, routes a returned government ticket again.
+- Leaders hear of each resolution ("resolution") unless ``leader_reports`` is "daily".
+- The customer is told when their ticket is first assigned (or moves to another department)
+  and when its deadline is extended; notices about a clock carry ``clock`` and the applier
+  fills in its new deadline.
 - extend accepts 1..``max_extension_workdays`` working days.
 - escalate must raise the severity (一般 < 复杂 < 重大) and does not touch escalation_level,
   which counts reopen rounds. Escalating a received general ticket starts the route clock.
@@ -38,8 +58,10 @@ Decisions where the product text is silent:
 - SYSTEM and CLERK make no moves; officer, leader, executive and system see every ticket;
   handlers and heads see their department's (handling or receiving) tickets; a clerk sees the
   tickets they registered (登记).
-- A new ticket (any channel) tells the leaders at once when it comes from a government
-  platform (they route it, 流程2) and the officer when it reports a gas leak (``initial_notices``).
+- A new ticket (any channel, ``receipt``) is pushed at once to ``notify_on_receipt`` (the
+  receiving department's head and the officer: "new_ticket"); the officer's push is "urgent"
+  when it reports a gas leak (always sent, whatever the setting), and the leaders hear of a
+  government-platform ticket as "government_intake" (they route it, 流程2).
 
 Additions to the agreed interface: ``Actor.customer_id``; ``Move.department_name`` and
 ``Move.handler_name`` (timeline text only); ``WorkflowConfig.max_extension_workdays``;
@@ -50,8 +72,7 @@ Additions to the agreed interface: ``Actor.customer_id``; ``Move.department_name
 
 from __future__ import annotations
 
-from models.core.payload import Payload
-from models.core.workflow_moves import build_outcome, normalize_amount
+from models.core.workflow_moves import build_outcome, normalize_amount, receipt, receipt_clocks
 from models.core.workflow_rules import (
     gate_refusal,
     is_assigned_handler,
@@ -98,8 +119,8 @@ __all__ = [
     "can_view",
     "decide",
     "initial_clocks",
-    "initial_notices",
     "normalize_amount",
+    "receipt",
     "repeat_flags",
 ]
 
@@ -136,21 +157,6 @@ def can_view(ticket: TicketSnapshot, actor: Actor) -> bool:
 
 
 def initial_clocks(severity: Severity) -> tuple[ClockChange, ...]:
-    """Clocks of a newly received ticket: complex/major must reach 综合管理部 within 30 min."""
-    if severity is Severity.GENERAL:
-        return ()
-    return (ClockChange("start", "route"),)
-
-
-def initial_notices(ticket: TicketSnapshot, urgent: bool) -> tuple[Notice, ...]:
-    """Who must hear of a new ticket at once: the leaders route a government-platform ticket
-    (政府投诉平台转来的投诉，统一由分管领导批转); the officer hears of a reported gas leak."""
-    payload = Payload(ticket_id=ticket.id, number=ticket.number)
-    notices = []
-    if ticket.source_channel == GOVERNMENT_CHANNEL:
-        notices.append(
-            Notice("leader", "government_intake", payload.but(stage="政府平台投诉待批转"))
-        )
-    if urgent:
-        notices.append(Notice("officer", "urgent", payload.but(stage="客户反映燃气泄漏")))
-    return tuple(notices)
+    """Clocks of a newly received ticket: first contact for all, and complex/major must reach
+    综合管理部 within 30 min."""
+    return receipt_clocks(severity)

@@ -14,6 +14,7 @@ from models.core.labels import CLOCKS, SEVERITY_LABELS
 from models.core.payload import Payload
 from models.core.workflow_rules import OPEN, repeat_flags
 from models.core.workflow_types import (
+    GOVERNMENT_CHANNEL,
     MONEY_KINDS,
     WECHAT_CHANNEL,
     Actor,
@@ -100,7 +101,7 @@ def _assign(ticket: TicketSnapshot, actor: Actor, move: Move, config: WorkflowCo
         handling_department_id=move.department_id,
         handler_id=move.handler_id,
     )
-    verb = "派单" if first else "改派"
+    verb = ("重新派单" if ticket.returns else "派单") if first else "改派"
     text = _with_note(f"{verb}至 {_target_label(move)}", move.text, "说明：")
     clocks = (
         _clocks(("stop", "route"), ("start", "investigate"), ("start", "resolve"))
@@ -108,6 +109,17 @@ def _assign(ticket: TicketSnapshot, actor: Actor, move: Move, config: WorkflowCo
         else _clocks(("restart", "investigate"))
     )
     return Outcome(changes, "assign", text, _assign_notices(ticket, move, first), clocks)
+
+
+def _customer_assignment(ticket: TicketSnapshot, move: Move, first: bool) -> list[Notice]:
+    """The customer hears which department handles their complaint, and by when (once per
+    department: not when only the handler changes)."""
+    if not first and move.department_id == ticket.handling_department_id:
+        return []
+    if ticket.customer_id is None:
+        return []
+    payload = _payload(ticket, department=move.department_name, clock="resolve")
+    return [Notice("customer", "assigned", payload)]
 
 
 def _target_label(move: Move) -> str:
@@ -118,7 +130,12 @@ def _target_label(move: Move) -> str:
 
 
 def _assign_notices(ticket: TicketSnapshot, move: Move, first: bool) -> tuple[Notice, ...]:
-    extra = {"department_id": move.department_id, "repeat": ticket.has_open_repeat}
+    extra = {
+        "department_id": move.department_id,
+        "repeat": ticket.has_open_repeat,
+        "urgent": ticket.urgent or None,
+        "clock": "resolve",
+    }
     if move.handler_id is not None:
         notices = [Notice(f"staff:{move.handler_id}", "assignment", _payload(ticket, **extra))]
     else:
@@ -127,6 +144,7 @@ def _assign_notices(ticket: TicketSnapshot, move: Move, first: bool) -> tuple[No
     if first and accountability:
         for recipient in ("officer", "leader"):
             notices.append(Notice(recipient, "accountability", _payload(ticket)))
+    notices += _customer_assignment(ticket, move, first)
     return tuple(notices)
 
 
@@ -177,12 +195,18 @@ def _ack(ticket: TicketSnapshot, actor: Actor, move: Move, config: WorkflowConfi
         handler = actor.staff_id  # the head takes the ticket personally (明确责任人)
     changes = _changes(ticket, status=Status.PROCESSING, handler_id=handler)
     text = _with_note("接单，开始调查", move.text)
-    return Outcome(changes, "ack", text, (), _clocks(("stop", "investigate")))
+    return Outcome(changes, "ack", text, (), _clocks(("stop", "contact"), ("stop", "investigate")))
 
 
 def _progress(ticket: TicketSnapshot, actor: Actor, move: Move, config: WorkflowConfig) -> Outcome:
     note = _required_text(move, "缺少进展内容")
-    return Outcome({}, "progress", f"进展：{note}")
+    return Outcome({}, "progress", f"进展：{note}", (), _clocks(("stop", "contact")))
+
+
+def _contact(ticket: TicketSnapshot, actor: Actor, move: Move, config: WorkflowConfig) -> Outcome:
+    """联系: the first contact with the complainant was made (流程2, 第一时间联系)."""
+    text = _with_note("已与客户取得联系", move.text, "情况：")
+    return Outcome({}, "contact", text, (), _clocks(("stop", "contact")))
 
 
 def _resolve(ticket: TicketSnapshot, actor: Actor, move: Move, config: WorkflowConfig) -> Outcome:
@@ -197,9 +221,22 @@ def _resolve(ticket: TicketSnapshot, actor: Actor, move: Move, config: WorkflowC
     )
     notices = [Notice("officer", "callback_request", _payload(ticket, result=result, phone=phone))]
     if ticket.customer_id is not None:
-        notices.append(Notice("customer", "callback_request", _payload(ticket, result=result)))
-    clocks = _clocks(("stop", "resolve"), ("start", "callback"))
+        money = _approved_money(ticket)
+        notices.append(
+            Notice("customer", "callback_request", _payload(ticket, result=result, **money))
+        )
+    if config.leader_reports == "ticket":
+        notices.append(Notice("leader", "resolution", _payload(ticket, result=result)))
+    clocks = _clocks(("stop", "contact"), ("stop", "resolve"), ("start", "callback"))
     return Outcome(changes, "resolve", f"办结：{result}", tuple(notices), clocks)
+
+
+def _approved_money(ticket: TicketSnapshot) -> dict[str, str]:
+    """The money the customer is told of with the result: only an approved request (a
+    refused one promises nothing)."""
+    if ticket.money_status != "approved":
+        return {}
+    return {"money_kind": ticket.money_kind, "amount": ticket.money_amount}
 
 
 def _explain(ticket: TicketSnapshot, actor: Actor, move: Move, config: WorkflowConfig) -> Outcome:
@@ -217,10 +254,12 @@ def _extend(ticket: TicketSnapshot, actor: Actor, move: Move, config: WorkflowCo
     if not 1 <= days <= config.max_extension_workdays:
         raise MoveRefused(f"延期工作日数须在 1 到 {config.max_extension_workdays} 之间")
     changes = _changes(ticket, explanation_pending=False)
-    notice = _handler_notice(ticket, "explanation", approved=True, workdays=days)
+    notices = [_handler_notice(ticket, "extended", workdays=days, clock="resolve")]
+    if ticket.customer_id is not None:
+        notices.append(Notice("customer", "extended", _payload(ticket, clock="resolve")))
     text = _with_note(f"批准书面说明，延期 {days} 个工作日", move.text)
     clocks = (ClockChange("extend", "resolve", days),)
-    return Outcome(changes, "extend", text, (notice,), clocks)
+    return Outcome(changes, "extend", text, tuple(notices), clocks)
 
 
 # --- money ---------------------------------------------------------------------------------
@@ -264,8 +303,15 @@ def _decide_money(
     text = _with_note(
         f"审批{verb}：{ticket.money_kind} {ticket.money_amount} 元", move.text, "意见："
     )
+    if not move.approve:
+        text += "；本次申请结束，可不涉及金额办结，或重新申请"
     notice = _handler_notice(
-        ticket, "approval_result", approved=move.approve, note=move.text.strip()
+        ticket,
+        "approval_result",
+        approved=move.approve,
+        money_kind=ticket.money_kind,
+        amount=ticket.money_amount,
+        note=move.text.strip(),
     )
     return Outcome(changes, "decide_money", text, (notice,))
 
@@ -316,9 +362,76 @@ def _reopen(ticket: TicketSnapshot, move: Move, config: WorkflowConfig) -> Outco
 
 def _signoff(ticket: TicketSnapshot, actor: Actor, move: Move, config: WorkflowConfig) -> Outcome:
     changes = _changes(ticket, leader_signed_off=True)
-    notice = _handler_notice(ticket, "approval_result", signoff=True, note=move.text.strip())
+    notice = _handler_notice(ticket, "signoff", round=ticket.rounds, note=move.text.strip())
     text = _with_note(f"分管领导签批：第 {ticket.rounds} 轮重办可办结", move.text, "意见：")
     return Outcome(changes, "signoff", text, (notice,))
+
+
+# --- 退单 ------------------------------------------------------------------------------------
+
+
+def _return(ticket: TicketSnapshot, actor: Actor, move: Move, config: WorkflowConfig) -> Outcome:
+    """退单: a mis-routed ticket goes back to the officer, who routes it again. The clocks
+    of the handling department no longer apply (cancelled, not judged)."""
+    reason = _required_text(move, "缺少退单原因")
+    changes = _changes(
+        ticket,
+        status=Status.RECEIVED,
+        handling_department_id=None,
+        handler_id=None,
+        returns=ticket.returns + 1,
+    )
+    payload = _payload(ticket, reason=reason, by=actor.name)
+    notices = [Notice("officer", "returned", payload)]
+    if ticket.source_channel == GOVERNMENT_CHANNEL:
+        notices.append(Notice("leader", "returned", payload))
+    clocks = _clocks(("cancel", "investigate"), ("cancel", "resolve"))
+    if ticket.severity is not Severity.GENERAL:
+        clocks += _clocks(("start", "route"))
+    text = f"退单，退回{config.general_department}重新派单。原因：{reason}"
+    return Outcome(changes, "return", text, tuple(notices), clocks)
+
+
+# --- receipt (受理): not a move, the ticket's first event ------------------------------------
+
+
+def receipt(ticket: TicketSnapshot, text: str, config: WorkflowConfig) -> Outcome:
+    """A new ticket of any channel: the contact clock (and the route clock for a complex or
+    major one) from receipt, and a push to whoever must act now (流程1–2)."""
+    recipients = list(config.notify_on_receipt)
+    if ticket.urgent and "officer" not in recipients:
+        recipients.append("officer")  # a reported gas leak always reaches the officer
+    government = ticket.source_channel == GOVERNMENT_CHANNEL
+    if government and "leader" not in recipients:
+        recipients.append("leader")  # the leader routes government-platform tickets
+    department = ticket.receiving_department_id
+    payload = _payload(
+        ticket, department_id=department, clock="contact", urgent=ticket.urgent or None
+    )
+    notices = tuple(
+        Notice(recipient, _receipt_kind(recipient, ticket.urgent, government), payload)
+        for recipient in recipients
+        if recipient != "dept_head" or department is not None
+    )
+    return Outcome({}, "received", text, notices, receipt_clocks(ticket.severity))
+
+
+def _receipt_kind(recipient: str, urgent: bool, government: bool) -> str:
+    """The officer is alerted to a gas leak ("urgent"), the leader asked to route a government
+    ticket ("government_intake"); everyone else hears of a new ticket."""
+    if recipient == "officer" and urgent:
+        return "urgent"
+    if recipient == "leader" and government:
+        return "government_intake"
+    return "new_ticket"
+
+
+def receipt_clocks(severity: Severity) -> tuple[ClockChange, ...]:
+    """Clocks of a newly received ticket: first contact for every ticket; complex/major ones
+    must also reach 综合管理部 within 30 minutes."""
+    if severity is Severity.GENERAL:
+        return _clocks(("start", "contact"))
+    return _clocks(("start", "contact"), ("start", "route"))
 
 
 BUILDERS: dict[str, Builder] = {
@@ -335,4 +448,6 @@ BUILDERS: dict[str, Builder] = {
     "urge": _urge,
     "callback": _callback,
     "signoff": _signoff,
+    "contact": _contact,
+    "return": _return,
 }

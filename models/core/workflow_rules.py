@@ -20,6 +20,7 @@ from models.core.workflow_types import (
 )
 
 HANDLING_MOVES = frozenset({"ack", "progress", "resolve", "explain", "request_money"})
+HANDLERS = frozenset({Role.HANDLER, Role.DEPT_HEAD})
 SUPERVISORS = frozenset({Role.OFFICER, Role.LEADER})
 ACTIVE = frozenset({Status.RECEIVED, Status.ASSIGNED, Status.PROCESSING})
 OPEN = frozenset({Status.ASSIGNED, Status.PROCESSING})
@@ -34,6 +35,8 @@ MOVE_ROLES: dict[str, frozenset[Role]] = {
     "urge": SUPERVISORS,
     "callback": frozenset({Role.OFFICER, Role.CUSTOMER}),
     "signoff": frozenset({Role.LEADER}),
+    "contact": frozenset({Role.HANDLER, Role.DEPT_HEAD, Role.OFFICER}),
+    "return": HANDLERS,
 }
 
 WHO_HINTS = {
@@ -46,6 +49,8 @@ WHO_HINTS = {
     "urge": "投诉负责人或分管领导",
     "callback": "投诉负责人或投诉人本人",
     "signoff": "分管领导",
+    "contact": "投诉负责人、部门负责人或本工单承办人",
+    "return": "本工单承办人或承办部门负责人",
 }
 
 MOVE_STATUSES: dict[str, frozenset[Status]] = {
@@ -62,6 +67,8 @@ MOVE_STATUSES: dict[str, frozenset[Status]] = {
     "urge": OPEN,
     "callback": frozenset({Status.RESOLVED}),
     "signoff": OPEN,
+    "contact": ACTIVE,
+    "return": OPEN,
 }
 
 FINAL_REFUSALS = {Status.ARCHIVED: "该工单已归档", Status.INVALID: "该工单已作废"}
@@ -118,7 +125,9 @@ def who_refusal(
 ) -> str | None:
     if actor.role not in MOVE_ROLES[kind]:
         return f"无权操作：{MOVE_LABELS[kind]}仅限{WHO_HINTS[kind]}"
-    if kind in HANDLING_MOVES:
+    if kind in HANDLING_MOVES or kind == "return":
+        return _handling_refusal(ticket, actor)
+    if kind == "contact" and actor.role is not Role.OFFICER:
         return _handling_refusal(ticket, actor)
     if kind == "assign":
         return _assign_refusal(ticket, actor, config)
@@ -139,7 +148,10 @@ def _handling_refusal(ticket: TicketSnapshot, actor: Actor) -> str | None:
 
 def _assign_refusal(ticket: TicketSnapshot, actor: Actor, config: WorkflowConfig) -> str | None:
     first = ticket.status is Status.RECEIVED
-    if first and ticket.source_channel == GOVERNMENT_CHANNEL and actor.role is not Role.LEADER:
+    government = ticket.source_channel == GOVERNMENT_CHANNEL
+    # The first routing of a government-platform ticket is the leader's; after 退单 the
+    # officer routes it again.
+    if first and government and ticket.returns == 0 and actor.role is not Role.LEADER:
         return "政府投诉平台转来的投诉须由分管领导批转"
     if actor.role is not Role.DEPT_HEAD:
         return None
@@ -177,8 +189,6 @@ def precondition_refusal(ticket: TicketSnapshot, kind: str, config: WorkflowConf
 def _resolve_refusal(ticket: TicketSnapshot, config: WorkflowConfig) -> str | None:
     if ticket.money_status == "pending":
         return MONEY_BLOCKS_RESOLVE
-    if ticket.money_status == "rejected":
-        return f"{MONEY_BLOCKS_RESOLVE}（申请已被驳回，可重新申请）"
     if needs_signoff(ticket, config):
         return f"已重办 {ticket.rounds} 轮，需分管领导签批后才能办结"
     return None

@@ -72,6 +72,8 @@ MOVE_KINDS = (
     "urge",
     "callback",
     "signoff",
+    "contact",
+    "return",
 )
 
 MOVE_LABELS = {
@@ -88,7 +90,10 @@ MOVE_LABELS = {
     "urge": "催办",
     "callback": "回访",
     "signoff": "签批",
+    "contact": "联系",
+    "return": "退单",
 }
+LEADER_REPORTS = ("ticket", "daily")
 
 
 @dataclass(frozen=True)
@@ -129,6 +134,8 @@ class TicketSnapshot:
     customer_id: int | None = None
     has_open_repeat: bool = False
     repeat_overdue: bool = False
+    urgent: bool = False
+    returns: int = 0
     registered_by_id: int | None = None  # the staff member who registered it (登记人)
     phone_callback: bool = False  # a phone call-back (电话回访) is on the officer's list
 
@@ -141,12 +148,30 @@ class WorkflowConfig:
     - ``repeat_window_days``: an earlier ticket closed within this many days makes a repeat.
     - ``general_department``: 综合管理部, which routes complex and major tickets.
     - ``max_extension_workdays``: the longest extension (延期) an officer may grant.
+    - ``notify_on_receipt``: who is told of a new ticket at once (流程2, 第一时间联系):
+      "dept_head" (the receiving department's head), "officer", "leader".
+    - ``leader_reports``: how leaders hear of resolutions (流程4, 反馈至分管领导): "ticket"
+      (a push per resolved ticket) or "daily" (one digest a day at ``leader_digest_time``).
     """
 
     max_rounds: int = 3
     repeat_window_days: int = 30
     general_department: str = "综合管理部"
     max_extension_workdays: int = 20
+    notify_on_receipt: tuple[str, ...] = ("dept_head", "officer")
+    leader_reports: str = "ticket"
+    leader_digest_time: str = "18:00"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "notify_on_receipt", tuple(self.notify_on_receipt))
+        unknown = set(self.notify_on_receipt) - {"dept_head", "officer", "leader"}
+        if unknown:
+            raise ValueError(f"notify_on_receipt: unknown recipients {sorted(unknown)}")
+        if self.leader_reports not in LEADER_REPORTS:
+            raise ValueError(f"leader_reports must be one of {LEADER_REPORTS}")
+        hours, _, minutes = self.leader_digest_time.partition(":")
+        if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+            raise ValueError("leader_digest_time must be HH:MM")
 
 
 @dataclass(frozen=True)
@@ -186,6 +211,7 @@ class ClockChange:
     """An SLA clock operation.
 
     start: begin the clock now (no-op if already running); stop: stop it (no-op if not running);
+    cancel: end it without judging it (superseded: the clock no longer applies, e.g. 退单);
     restart: stop and begin afresh now with the ticket's current severity; extend: push the
     running deadline back by ``workdays`` working days, keeping the original in the record.
     """

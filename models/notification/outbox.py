@@ -50,6 +50,16 @@ def notify_customer(
     return _add(session, row)
 
 
+def notify_customer_id(
+    session: Session, customer_id: int, kind: str, payload: Payload, now: datetime
+) -> Notification:
+    """A message to a WeChat user that is about no ticket (e.g. their staff binding moved)."""
+    row = Notification(
+        kind=kind, customer_id=customer_id, payload=payload.to_json(), created_at=now
+    )
+    return _add(session, row)
+
+
 def _add(session: Session, row: Notification) -> Notification:
     """Add the row and remember it, so that it is queued for sending once committed."""
     row.next_attempt_at = row.created_at
@@ -69,11 +79,16 @@ def written_in(session: Session) -> list[Notification]:
 
 
 def notify(
-    session: Session, recipient: str, kind: str, ticket: Ticket, payload: Payload, now: datetime
+    session: Session,
+    recipient: str,
+    kind: str,
+    ticket: Ticket | None,
+    payload: Payload,
+    now: datetime,
 ) -> list[Notification]:
     """Rows for a workflow recipient: "staff:<id>", "dept_head", a role, or "customer"."""
     if recipient == "customer":
-        row = notify_customer(session, ticket, kind, payload, now)
+        row = notify_customer(session, ticket, kind, payload, now) if ticket else None
         return [row] if row else []
     return [
         notify_staff(session, staff_id, kind, ticket, payload, now)
@@ -82,14 +97,15 @@ def notify(
 
 
 def recipient_staff_ids(
-    session: Session, recipient: str, ticket: Ticket, department_id: int | None = None
+    session: Session, recipient: str, ticket: Ticket | None, department_id: int | None = None
 ) -> list[int]:
     """Who a recipient means; "dept_head" is the head of `department_id`, else of the
-    handling department."""
+    handling department (nobody when there is neither)."""
     if recipient.startswith("staff:"):
         return [int(recipient.removeprefix("staff:"))]
     if recipient == "dept_head":
-        return _staff_ids(session, "dept_head", department_id or ticket.handling_department_id)
+        department = department_id or (ticket.handling_department_id if ticket else None)
+        return _staff_ids(session, "dept_head", department) if department else []
     if recipient == "officer":
         return officer_ids(session)
     if recipient in ROLE_RECIPIENTS:

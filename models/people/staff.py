@@ -256,6 +256,14 @@ def _unique_live_code(session: Session, now: datetime) -> str:
 
 def bind(session: Session, code: str, openid: str, now: datetime) -> Staff:
     """Tie `openid` to the staff member the code was issued for; raises BindingRefused."""
+    return bind_moving(session, code, openid, now)[0]
+
+
+def bind_moving(
+    session: Session, code: str, openid: str, now: datetime
+) -> tuple[Staff, str | None]:
+    """`bind`, and the WeChat the account moved away from (None: it was not bound elsewhere),
+    so that its owner can be told."""
     binding_code = _live_code(session, code, now)
     staff = session.get(Staff, binding_code.staff_id)
     if staff is None or not staff.active:
@@ -266,12 +274,13 @@ def bind(session: Session, code: str, openid: str, now: datetime) -> Staff:
             raise BindingRefused("openid_taken", holder)
         holder.openid, holder.bound_at = None, None  # a deactivated account lets go
         session.flush()
+    previous = staff.openid if staff.openid != openid else None
     staff.openid, staff.bound_at = openid, now
     binding_code.used_at = now
     session.flush()
     who = Who.staff(staff, "wechat")
     audit.record(session, who, "bind", now, target=_target(staff), detail=f"{staff.name} 绑定微信")
-    return staff
+    return staff, previous
 
 
 def _live_code(session: Session, code: str, now: datetime) -> BindingCode:

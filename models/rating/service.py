@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.core import rating_policy
 from models.core.labels import STAR_LABELS
 from models.core.payload import Payload
 from models.core.rating_policy import RatingPolicy
+from models.core.workflow import Actor, Role
 from models.notification import outbox as notifications
 from models.people import designations
 from models.people.tables import Customer, Staff
@@ -243,6 +244,10 @@ def apply_consequences(
         _record(session, rating, "criticism", now)
     if outcome.notice:
         _notice(session, rating, target, now, zone)
+    if outcome.alert_leaders:
+        note = rating_policy.leader_note(rating.stars, _person(session, rating, target))
+        payload = _payload(rating, target, "客户低星评价", note)
+        notifications.notify(session, "leader", "rating_warning", target.ticket, payload, now)
 
 
 def _record(session: Session, rating: Rating, kind: str, now: datetime) -> None:
@@ -271,7 +276,7 @@ def _callback(
         )
     )
     note = rating_policy.callback_note(rating.stars, bool(rating.phone))
-    payload = _payload(rating, target, "低星评价电话回访", note)
+    payload = _payload(rating, target, "低星评价电话回访", note).but(number=task_number(rating.id))
     recipient = f"staff:{member.id}" if member else "officer"
     notifications.notify(session, recipient, "rating_alert", target.ticket, payload, now)
 
@@ -300,6 +305,14 @@ def _notice(
     )
     payload = _payload(rating, target, "通报批评草稿待审核", f"{member.name} {rating.stars}星评价")
     notifications.notify(session, "officer", "rating_notice", target.ticket, payload, now)
+
+
+def _person(session: Session, rating: Rating, target: Target) -> str:
+    if rating.staff_id is not None:
+        member = session.get(Staff, rating.staff_id)
+        if member is not None:
+            return member.name
+    return target.record.staff_name if target.record is not None else ""
 
 
 def _payload(rating: Rating, target: Target, stage: str, note: str) -> Payload:
@@ -343,3 +356,74 @@ def add_comment(
     if notice is not None:
         notice.body += f"\n客户留言：{text}"
     return rating
+
+
+# --- the call-back tasks of low ratings (评价回访) ---------------------------------------------
+
+TASK_PREFIX = "PJ"
+
+
+class TaskRefused(Exception):
+    """A refused 回访 PJ…; ``reason`` is Chinese, ready for the user."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def task_number(rating_id: int) -> str:
+    """The number staff type for a rating's call-back task: PJ12."""
+    return f"{TASK_PREFIX}{rating_id}"
+
+
+def open_tasks(
+    session: Session, staff: Staff, limit: int
+) -> tuple[list[tuple[RatingCallback, Rating]], int]:
+    """A staff member's open call-back tasks (the officers also get those nobody was named
+    for), oldest first, and how many there are in all."""
+    mine = RatingCallback.staff_id == staff.id
+    if staff.role == "officer":
+        mine = mine | RatingCallback.staff_id.is_(None)
+    where = (RatingCallback.status == "open") & mine
+    statement = (
+        select(RatingCallback, Rating)
+        .join(Rating, Rating.id == RatingCallback.rating_id)
+        .where(where)
+        .order_by(RatingCallback.created_at, RatingCallback.id)
+        .limit(limit)
+    )
+    rows = [(task, rating) for task, rating in session.execute(statement).all()]
+    total = session.scalar(select(func.count(RatingCallback.id)).where(where)) or 0
+    return rows, total
+
+
+def record_task(
+    session: Session, number: str, staff: Staff, satisfied: bool, note: str, now: datetime
+) -> tuple[RatingCallback, Rating]:
+    """回访 PJ…: the outcome of a rating's phone call-back, by the staff member it is for
+    (or an officer). Raises TaskRefused."""
+    digits = number.upper().removeprefix(TASK_PREFIX)
+    rating = session.get(Rating, int(digits)) if digits.isdigit() else None
+    task = None
+    if rating is not None:
+        statement = select(RatingCallback).where(RatingCallback.rating_id == rating.id)
+        task = session.scalar(statement.with_for_update())
+    if task is None:
+        raise TaskRefused(f"未找到评价回访任务 {number}，请核对编号（见「待办」）")
+    if task.staff_id not in (None, staff.id) and staff.role != "officer":
+        raise TaskRefused(f"无权操作：评价回访任务 {number} 不是派给您的")
+    if task.status == "done":
+        raise TaskRefused(f"评价回访任务 {number} 已记录过结果")
+    outcome = "satisfied" if satisfied else "unsatisfied"
+    task.status, task.outcome, task.done_at = "done", outcome, now
+    if note:
+        task.note = f"{task.note}\n回访：{note}".strip()
+    if rating.ticket_id is not None:
+        word = "满意" if satisfied else "不满意"
+        text = f"评价电话回访（{staff.name}）：客户{word}" + (f"，{note}" if note else "")
+        ticket = session.get(Ticket, rating.ticket_id)
+        actor = Actor(Role(staff.role), staff.id, staff.department_id, staff.name, "phone")
+        timeline.record(
+            session, ticket, "rating_callback", actor, text, now, from_status=ticket.status
+        )
+    return task, rating

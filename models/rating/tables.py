@@ -105,6 +105,8 @@ class RatingCallback(Base):
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
     phone: Mapped[str] = mapped_column(String(32), default="")
     status: Mapped[str] = mapped_column(String(10), default="open")  # open | done
+    # What the customer said on the phone (回访 PJ…): satisfied | unsatisfied.
+    outcome: Mapped[str] = mapped_column(String(12), default="")
     note: Mapped[str] = mapped_column(Text, default="")  # the customer's comment
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

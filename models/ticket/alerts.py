@@ -3,8 +3,13 @@
 The sweep reads only the clocks whose next alert is due (an indexed query), so its cost grows
 with what is due, not with the number of tickets. Each stage of a clock is claimed once by a
 unique row (`deadline_alerts`), so two sweeps running at the same time on two hosts send each
-alert once. A sweep that comes back after a pause sends the latest stage that passed and
-records the earlier ones as passed over.
+alert once.
+
+A sweep that comes back after a pause (a cron down for hours, a laptop asleep) still owes
+every breach and escalation that passed: each is recorded per person and alerted, in order.
+Only reminders that became pointless are passed over (recorded, not sent): every reminder once
+its breach has passed, and all but the latest otherwise. A clock stopped late before any sweep
+saw its breach is judged the same way when it stops (`breached_while_stopping`).
 """
 
 from __future__ import annotations
@@ -17,12 +22,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from models.core.deadline_policy import BREACH, ESCALATE, DeadlinePolicy, Stage
-from models.core.labels import CLOCK_LABELS
 from models.core.payload import Payload
 from models.notification import outbox as notifications
 from models.ticket.tables import Deadline, DeadlineAlert, SlaBreach, Ticket
 
 OFFICER_CLOCKS = ("route", "callback")
+REMINDER = "remind:"
 
 
 def due_deadlines(session: Session, now: datetime, limit: int) -> list[Deadline]:
@@ -50,18 +55,37 @@ def handle_deadline(
     session: Session, deadline: Deadline, now: datetime, policy: DeadlinePolicy
 ) -> int:
     stages = policy.stages(deadline.clock, deadline.started_at, deadline.due_at)
-    passed = [stage for stage in stages if stage.at <= now]
     upcoming = [stage for stage in stages if stage.at > now]
     deadline.next_alert_at = upcoming[0].at if upcoming else None
-    if not passed:
-        return 0
-    latest = passed[-1]
-    for stage in passed[:-1]:
+    return _judge(session, deadline, [stage for stage in stages if stage.at <= now], now, policy)
+
+
+def breached_while_stopping(
+    session: Session, deadline: Deadline, now: datetime, policy: DeadlinePolicy
+) -> int:
+    """A clock just stopped late: its breach (and an escalation already due) if no sweep
+    judged them yet, so that the record per person is complete."""
+    stages = policy.stages(deadline.clock, deadline.started_at, deadline.due_at)
+    return _judge(session, deadline, [stage for stage in stages if stage.at <= now], now, policy)
+
+
+def _judge(
+    session: Session, deadline: Deadline, passed: list[Stage], now: datetime, policy: DeadlinePolicy
+) -> int:
+    """Claim every passed stage once; send the breaches and escalations, and the latest
+    reminder unless the breach passed too. Returns how many alerts were sent."""
+    owed = [stage for stage in passed if not stage.name.startswith(REMINDER)]
+    reminders = [stage for stage in passed if stage.name.startswith(REMINDER)]
+    if reminders and not owed:
+        owed = [reminders.pop()]
+    for stage in reminders:
         _claim(session, deadline.id, stage.name, sent=False, now=now)
-    if not _claim(session, deadline.id, latest.name, sent=True, now=now):
-        return 0
-    _emit(session, deadline, latest, now, policy)
-    return 1
+    sent = 0
+    for stage in owed:
+        if _claim(session, deadline.id, stage.name, sent=True, now=now):
+            _emit(session, deadline, stage, now, policy)
+            sent += 1
+    return sent
 
 
 def _claim(session: Session, deadline_id: int, stage: str, sent: bool, now: datetime) -> bool:
@@ -80,7 +104,7 @@ def _emit(
     session: Session, deadline: Deadline, stage: Stage, now: datetime, policy: DeadlinePolicy
 ) -> None:
     ticket = deadline.ticket
-    payload = _payload(ticket, deadline, stage, policy)
+    payload = _payload(ticket, deadline, stage, now, policy)
     if stage.name == ESCALATE:
         notifications.notify(session, "leader", "breach", ticket, payload, now)
     elif stage.name == BREACH:
@@ -117,10 +141,13 @@ def _breach(
 
 
 def responsible_staff(session: Session, ticket: Ticket, clock: str) -> list[int]:
-    """Who answers for a clock: the officers for routing and call-back; else the handler, or
-    the handling department's head while no handler is named."""
+    """Who answers for a clock: the officers for routing and call-back; for first contact the
+    handler once named, else the receiving department's head and the officers; else the
+    handler, or the handling department's head while no handler is named."""
     if clock in OFFICER_CLOCKS:
         return notifications.recipient_staff_ids(session, "officer", ticket)
+    if clock == "contact" and ticket.handler_id is None:
+        return _receiving_staff(session, ticket)
     if ticket.handler_id is not None:
         return [ticket.handler_id]
     if ticket.handling_department_id is not None:
@@ -128,20 +155,30 @@ def responsible_staff(session: Session, ticket: Ticket, clock: str) -> list[int]
     return notifications.recipient_staff_ids(session, "officer", ticket)
 
 
-def _payload(ticket: Ticket, deadline: Deadline, stage: Stage, policy: DeadlinePolicy) -> Payload:
+def _receiving_staff(session: Session, ticket: Ticket) -> list[int]:
+    heads = []
+    if ticket.receiving_department_id is not None:
+        heads = notifications.recipient_staff_ids(
+            session, "dept_head", ticket, ticket.receiving_department_id
+        )
+    officers = notifications.recipient_staff_ids(session, "officer", ticket)
+    return sorted(set(heads) | set(officers))
+
+
+def _payload(
+    ticket: Ticket, deadline: Deadline, stage: Stage, now: datetime, policy: DeadlinePolicy
+) -> Payload:
+    """What the alert reports: the clock, its deadline and, for a breach, how late it is."""
     zone = ZoneInfo(policy.timezone)
-    label = CLOCK_LABELS.get(deadline.clock, deadline.clock)
-    if stage.name == ESCALATE:
-        text = f"{label}超期已逾一个工作日"
-    elif stage.name == BREACH:
-        text = f"{label}已超期"
-    else:
-        text = f"{label}即将到期"
+    late = None
+    if stage.name in (BREACH, ESCALATE):
+        late = max(0, int((now - deadline.due_at).total_seconds() // 60))
     return Payload(
         ticket_id=ticket.id,
         number=ticket.number,
         clock=deadline.clock,
-        stage=text,
         deadline=deadline.due_at.astimezone(zone).isoformat(),
         provisional=deadline.provisional,
+        overdue_minutes=late,
+        urgent=ticket.urgent or None,
     )

@@ -34,10 +34,19 @@ def start(
     return _add(session, ticket, computed, policy)
 
 
-def stop(ticket: Ticket, clock: str, now: datetime) -> None:
+def stop(ticket: Ticket, clock: str, now: datetime) -> Deadline | None:
+    """Stop a running clock, judged met or late; the clock it stopped (None: none ran)."""
     current = running(ticket, clock)
     if current is not None:
         _end(current, "met" if now <= current.due_at else "late", now)
+    return current
+
+
+def cancel(ticket: Ticket, clock: str, now: datetime) -> None:
+    """End a running clock without judging it (superseded): it no longer applies."""
+    current = running(ticket, clock)
+    if current is not None:
+        _end(current, "superseded", now)
 
 
 def _end(deadline: Deadline, state: str, now: datetime) -> None:

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import object_session
 
-from models.core.labels import SEVERITY_LABELS, STATUS_LABELS
+from models.core.labels import (
+    ATTACHMENT_KIND_LABELS,
+    ATTACHMENT_STATUS_LABELS,
+    SEVERITY_LABELS,
+    STATUS_LABELS,
+)
 from models.rating.export import rating_as_dict
 from models.rating.service import latest_rating, ticket_target
-from models.ticket.tables import Ticket
+from models.ticket.tables import Attachment, Ticket
 
 
-def ticket_as_dict(ticket: Ticket, zone: ZoneInfo) -> dict:
+def ticket_as_dict(
+    ticket: Ticket, zone: ZoneInfo, link: Callable[[int], str] | None = None
+) -> dict:
+    """Every field; ``link`` makes the signed URL of a stored attachment."""
     return {
         "number": ticket.number,
         "status": ticket.status,
@@ -28,7 +37,8 @@ def ticket_as_dict(ticket: Ticket, zone: ZoneInfo) -> dict:
         "location": _location(ticket),
         "matter": ticket.matter,
         "content": ticket.content,
-        "attachments": ticket.attachments,
+        "urgent": ticket.urgent,
+        "attachments": [_attachment(row, zone, link) for row in ticket.files],
         "complained_at": _iso(ticket.complained_at, zone),
         "receiving_department": _name(ticket.receiving_department),
         "handling_department": _name(ticket.handling_department),
@@ -41,6 +51,7 @@ def ticket_as_dict(ticket: Ticket, zone: ZoneInfo) -> dict:
         "invalid_reason": ticket.invalid_reason,
         "escalation_level": ticket.escalation_level,
         "rounds": ticket.rounds,
+        "returns": ticket.returns,
         "money": {
             "status": ticket.money_status,
             "kind": ticket.money_kind,
@@ -64,6 +75,23 @@ def _rating(ticket: Ticket, zone: ZoneInfo) -> dict | None:
     session = object_session(ticket)
     rating = latest_rating(session, ticket_target(ticket)) if session is not None else None
     return rating_as_dict(session, rating, zone) if rating is not None else None
+
+
+def _attachment(row: Attachment, zone: ZoneInfo, link: Callable[[int], str] | None) -> dict:
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "kind_label": ATTACHMENT_KIND_LABELS.get(row.kind, row.kind),
+        "status": row.status,
+        "status_label": ATTACHMENT_STATUS_LABELS.get(row.status, row.status),
+        "attempts": row.attempts,
+        "last_error": row.last_error,
+        "path": row.path or None,
+        "content_type": row.content_type or None,
+        "size": row.size,
+        "stored_at": _iso(row.stored_at, zone),
+        "url": link(row.id) if link is not None and row.status == "stored" else None,
+    }
 
 
 def _deadline(deadline, zone) -> dict:

@@ -11,21 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from models.core.conversation import Draft
 from models.core.labels import SEVERITY_LABELS
 from models.core.policy import DomainPolicy
 from models.core.safety import reports_gas_leak
-from models.core.workflow import (
-    WECHAT_CHANNEL,
-    Actor,
-    Role,
-    Severity,
-    initial_clocks,
-    initial_notices,
-)
-from models.notification import outbox as notifications
+from models.core.workflow import WECHAT_CHANNEL, Actor, Role, Severity
 from models.people.tables import Customer, Department
-from models.ticket import repeats, timeline
-from models.ticket.service import apply_clock, snapshot
+from models.ticket import attachments, repeats
+from models.ticket.service import receive
 from models.ticket.tables import Ticket, TicketSequence
 
 MATTER_CHARS = 30
@@ -98,14 +91,17 @@ class NewTicket:
     gas_account: str = ""  # 户号
     customer_id: int | None = None
     intake_key: str | None = None
+    urgent: bool = False  # a leak reported while filing (not in the text: the address step)
 
 
 def create_ticket(
     session: Session, new: NewTicket, actor: Actor, now: datetime, policy: DomainPolicy
 ) -> Ticket:
-    """The one way a ticket comes to be, for every channel: numbered, its receipt on the
-    timeline, linked to the customer's earlier ticket (重复投诉), flagged urgent when it reports
-    a gas leak, its first clocks started and whoever must act at once told."""
+    """The one way a ticket comes to be, for every channel (受理): numbered, flagged urgent when
+    it reports a gas leak, its media kept for download, then its receipt on the timeline, the
+    first-contact clock (and the route clock when complex or major) from receipt and a push to
+    whoever must act at once (`models.ticket.service.receive`), and the link to the customer's
+    earlier ticket (重复投诉)."""
     ticket = Ticket(
         number=next_ticket_number(session, now, policy.timezone),
         intake_key=new.intake_key,
@@ -126,27 +122,29 @@ def create_ticket(
         attachments=list(new.attachments),
         external_number=new.external_number,
         gas_account=new.gas_account,
-        urgent=reports_gas_leak((new.matter, new.content), policy.safety.leak_words),
+        urgent=new.urgent or reports_gas_leak((new.matter, new.content), policy.safety.leak_words),
         registered_by_id=actor.staff_id,
         created_at=now,
         updated_at=now,
     )
     session.add(ticket)
     session.flush()
-    timeline.record(session, ticket, "received", actor, receipt_text(new, actor), now)
+    for item in new.attachments:
+        attachments.add(session, ticket, item, now)
+    text = receipt_text(new, actor, ticket.urgent)
+    receive(session, ticket, actor, text, now, policy)
     repeats.link_repeat(session, ticket, now, policy.workflow.repeat_window_days)
-    for change in initial_clocks(new.severity):
-        apply_clock(session, ticket, change, now, policy.deadlines)
-    for notice in initial_notices(snapshot(ticket), ticket.urgent):
-        notifications.notify(session, notice.recipient, notice.kind, ticket, notice.payload, now)
     return ticket
 
 
-def receipt_text(new: NewTicket, actor: Actor) -> str:
+def receipt_text(new: NewTicket, actor: Actor, urgent: bool = False) -> str:
     """The first line of the timeline: how the complaint came in."""
     if actor.role is Role.CUSTOMER:
-        return f"客户通过{new.source_channel}提交投诉（{new.appeal_type}）"
+        text = f"客户通过{new.source_channel}提交投诉（{new.appeal_type}）"
+        return text + "，反映燃气泄漏，已提示安全须知" if urgent else text
     text = f"登记{new.source_channel}投诉（{new.appeal_type}）"
+    if urgent:
+        text += "，反映燃气泄漏"
     if new.external_number:
         text += f"，平台编号 {new.external_number}"
     if new.severity is not Severity.GENERAL:
@@ -157,7 +155,7 @@ def receipt_text(new: NewTicket, actor: Actor) -> str:
 def create_wechat_ticket(
     session: Session,
     customer: Customer,
-    draft,
+    draft: Draft,
     now: datetime,
     *,
     policy: DomainPolicy,
@@ -179,6 +177,7 @@ def create_wechat_ticket(
         receiving_department_id=receiving_department.id if receiving_department else None,
         customer_id=customer.id,
         intake_key=intake_key,
+        urgent=draft.urgent,
     )
     customer_actor = Actor(role=Role.CUSTOMER, name=draft.name, channel="wechat")
     return create_ticket(session, new, customer_actor, now, policy)

@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, literal, select
 from sqlalchemy.orm import Session, selectinload
 
+from models.base import UTCDateTime
 from models.people.tables import Department, Staff
 from models.ticket.tables import Deadline, Ticket
 
@@ -26,6 +27,11 @@ class Page:
 
     tickets: list[Ticket]
     total: int
+
+
+def lock_by_id(session: Session, ticket_id: int) -> Ticket | None:
+    """The ticket, locked for this transaction (a no-op on SQLite)."""
+    return session.scalar(select(Ticket).where(Ticket.id == ticket_id).with_for_update())
 
 
 def lock_by_number(session: Session, number: str) -> Ticket | None:
@@ -54,18 +60,29 @@ def todo_filter(role: str, staff_id: int, department_id: int | None) -> ColumnEl
     raise ValueError(f"no to-do list for role {role!r}")
 
 
-def todo(session: Session, role: str, staff_id: int, department_id: int | None, limit: int) -> Page:
-    """The sender's open tickets, nearest running deadline first (no deadline last)."""
-    return _by_nearest_deadline(session, todo_filter(role, staff_id, department_id), limit)
+def todo(
+    session: Session,
+    role: str,
+    staff_id: int,
+    department_id: int | None,
+    limit: int,
+    now: datetime,
+) -> Page:
+    """The sender's open tickets by urgency: reported gas leaks first, then by the nearest
+    running deadline. A ticket with no running clock counts as due now: it never sinks below
+    one due in three weeks."""
+    return _by_nearest_deadline(session, todo_filter(role, staff_id, department_id), limit, now)
 
 
 def overdue(session: Session, now: datetime, limit: int) -> Page:
     """Tickets with a running deadline already past, the longest overdue first."""
     late = select(Deadline.ticket_id).where(Deadline.state == "running", Deadline.due_at < now)
-    return _by_nearest_deadline(session, Ticket.id.in_(late), limit)
+    return _by_nearest_deadline(session, Ticket.id.in_(late), limit, now)
 
 
-def _by_nearest_deadline(session: Session, where: ColumnElement[bool], limit: int) -> Page:
+def _by_nearest_deadline(
+    session: Session, where: ColumnElement[bool], limit: int, now: datetime
+) -> Page:
     nearest = (
         select(Deadline.ticket_id, func.min(Deadline.due_at).label("due"))
         .where(Deadline.state == "running")
@@ -76,7 +93,11 @@ def _by_nearest_deadline(session: Session, where: ColumnElement[bool], limit: in
         select(Ticket)
         .outerjoin(nearest, nearest.c.ticket_id == Ticket.id)
         .where(where)
-        .order_by(nearest.c.due.is_(None), nearest.c.due, Ticket.id)
+        .order_by(
+            Ticket.urgent.desc(),
+            func.coalesce(nearest.c.due, literal(now, UTCDateTime())),
+            Ticket.id,
+        )
         .limit(limit)
         .options(selectinload(Ticket.deadlines))
     )

@@ -1,7 +1,13 @@
 """Applies the workflow's decisions to the database, in the caller's transaction.
 
 `perform` loads a snapshot, asks `models.core.workflow.decide`, then updates the columns, writes
-exactly one timeline event, the notification rows and the SLA clocks. It never commits.
+exactly one timeline event, the SLA clocks and the notification rows. `receive` does the same
+for a new ticket of any channel (its 受理 event, contact clock and first pushes). Neither
+commits.
+
+A notice about a clock (its payload names ``clock``) carries that clock's deadline as it stands
+after the move: the customer told of an extension reads the new date. A clock stopped late that
+no sweep has judged yet gets its breach recorded at once (`models.ticket.alerts`).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from models.core.deadline_policy import DeadlinePolicy
+from models.core.payload import Payload
 from models.core.policy import DomainPolicy
 from models.core.workflow import (
     Actor,
@@ -26,16 +33,17 @@ from models.core.workflow import (
     Status,
     TicketSnapshot,
     decide,
+    receipt,
 )
 from models.notification import outbox as notifications
 from models.people.tables import Staff
+from models.ticket import alerts, timeline
 from models.ticket import clocks as deadlines
-from models.ticket import timeline
 from models.ticket.tables import Ticket
 
 CALLBACK_DONE = ("archived", "reopened")
 
-__all__ = ["MoveRefused", "actor_for_staff", "apply_clock", "perform", "snapshot"]
+__all__ = ["MoveRefused", "actor_for_staff", "perform", "receive", "snapshot"]
 
 
 def snapshot(ticket: Ticket) -> TicketSnapshot:
@@ -58,6 +66,8 @@ def snapshot(ticket: Ticket) -> TicketSnapshot:
         customer_id=ticket.customer_id,
         has_open_repeat=ticket.repeat_flag,
         repeat_overdue=ticket.accountability_flag,
+        urgent=ticket.urgent,
+        returns=ticket.returns,
         registered_by_id=ticket.registered_by_id,
         phone_callback=ticket.phone_callback,
     )
@@ -83,14 +93,50 @@ def perform(
         _record_callback(ticket, outcome.event_kind == "archived", now)
     _apply_changes(ticket, outcome.changes, now, policy)
     ticket.updated_at = now
+    _apply(session, ticket, actor, outcome, now, policy, from_status=from_status)
+    return outcome
+
+
+def receive(
+    session: Session, ticket: Ticket, actor: Actor, text: str, now: datetime, policy: DomainPolicy
+) -> Outcome:
+    """A ticket just created (any channel, flushed): its 受理 event, the contact clock (and the
+    route clock when complex or major) from now, its registration (an old letter found in the
+    suggestion box is not overdue before anyone could read it), and the first pushes."""
+    outcome = receipt(snapshot(ticket), text, policy.workflow)
+    _apply(session, ticket, actor, outcome, now, policy, from_status="")
+    return outcome
+
+
+def _apply(
+    session: Session,
+    ticket: Ticket,
+    actor: Actor,
+    outcome: Outcome,
+    now: datetime,
+    policy: DomainPolicy,
+    *,
+    from_status: str,
+) -> None:
+    """The event, the clocks, then the notices (which may read the clocks' new deadlines)."""
     timeline.record(
         session, ticket, outcome.event_kind, actor, outcome.event_text, now, from_status=from_status
     )
     for change in outcome.clocks:
-        apply_clock(session, ticket, change, now, policy.deadlines)
+        _apply_clock(session, ticket, change, now, policy.deadlines)
     for notice in outcome.notices:
-        notifications.notify(session, notice.recipient, notice.kind, ticket, notice.payload, now)
-    return outcome
+        payload = _with_deadline(ticket, notice.payload, policy)
+        notifications.notify(session, notice.recipient, notice.kind, ticket, payload, now)
+
+
+def _with_deadline(ticket: Ticket, payload: Payload, policy: DomainPolicy) -> Payload:
+    if not payload.clock or payload.deadline:
+        return payload
+    current = deadlines.running(ticket, payload.clock)
+    if current is None:
+        return payload
+    due = current.due_at.astimezone(_zone(policy)).isoformat()
+    return payload.but(deadline=due, provisional=current.provisional)
 
 
 def _record_callback(ticket: Ticket, satisfied: bool, now: datetime) -> None:
@@ -136,13 +182,17 @@ def _zone(policy: DomainPolicy) -> ZoneInfo:
     return ZoneInfo(policy.timezone)
 
 
-def apply_clock(
+def _apply_clock(
     session: Session, ticket: Ticket, change: ClockChange, now: datetime, policy: DeadlinePolicy
 ) -> None:
     if change.action == "start":
         deadlines.start(session, ticket, change.clock, now, policy)
     elif change.action == "stop":
-        deadlines.stop(ticket, change.clock, now)
+        ended = deadlines.stop(ticket, change.clock, now)
+        if ended is not None and ended.state == "late":
+            alerts.breached_while_stopping(session, ended, now, policy)
+    elif change.action == "cancel":
+        deadlines.cancel(ticket, change.clock, now)
     elif change.action == "restart":
         deadlines.restart(session, ticket, change.clock, now, policy)
     elif change.action == "extend":

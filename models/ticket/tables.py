@@ -53,7 +53,8 @@ class Ticket(Base):
     address: Mapped[str] = mapped_column(String(200), default="")
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
-    # 诉求事项 (short) / 受理内容 (full text) / attachments (images, voice) by MediaId/PicUrl
+    # 诉求事项 (short) / 受理内容 (full text) / the media as received (MediaId/PicUrl; the
+    # download job adds each stored file and its state); the files kept are `Attachment` rows.
     matter: Mapped[str] = mapped_column(String(100), default="")
     content: Mapped[str] = mapped_column(Text, default="")
     attachments: Mapped[list] = mapped_column(JSON, default=list)
@@ -76,12 +77,14 @@ class Ticket(Base):
     accountability_flag: Mapped[bool] = mapped_column(Boolean, default=False)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     rounds: Mapped[int] = mapped_column(Integer, default=0)
+    returns: Mapped[int] = mapped_column(Integer, default=0)  # 退单: times sent back
     leader_signed_off: Mapped[bool] = mapped_column(Boolean, default=False)
     explanation_pending: Mapped[bool] = mapped_column(Boolean, default=False)
     # A phone call-back (电话回访) is on the officer's list: no answer in the chat in time, an
     # unsubscribed customer, or a customer of another channel.
     phone_callback: Mapped[bool] = mapped_column(Boolean, default=False)
-    # A reported gas leak or smell of gas (燃气安全): shown first, the officer told at once.
+    # A reported gas leak or smell of gas (燃气安全): safety advice given to the customer,
+    # the officer told at once, first in 待办 and in the back office.
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     # Who registered it in the back office (登记人); None for WeChat complaints.
     registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
@@ -114,6 +117,9 @@ class Ticket(Base):
     )
     deadlines: Mapped[list[Deadline]] = relationship(
         back_populates="ticket", order_by="Deadline.id"
+    )
+    files: Mapped[list[Attachment]] = relationship(
+        back_populates="ticket", order_by="Attachment.id"
     )
 
     __table_args__ = (
@@ -235,6 +241,34 @@ class SlaBreach(Base):
     breached_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (UniqueConstraint("deadline_id", "staff_id"),)
+
+
+class Attachment(Base):
+    """An image, voice or video sent while filing, downloaded from WeChat (which deletes
+    temporary media after 3 days) into our own storage by a job."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # image | voice | video
+    media_id: Mapped[str] = mapped_column(String(128))
+    pic_url: Mapped[str] = mapped_column(String(500), default="")
+    # pending (waiting for its download) → stored | failed (gave up; kept to be seen)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    path: Mapped[str] = mapped_column(String(300), default="")  # under web.media_dir
+    content_type: Mapped[str] = mapped_column(String(100), default="")
+    size: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    stored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the download was last queued, or when its retry is due.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="files")
+
+    __table_args__ = (Index("ix_attachments_status_next", "status", "next_attempt_at"),)
 
 
 class TicketSequence(Base):

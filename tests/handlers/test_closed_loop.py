@@ -72,34 +72,38 @@ def test_the_whole_loop_until_the_customer_is_satisfied(wechat, runtime, staff):
     assert ticket_state(runtime, number)["status"] == "received"
 
     reply = wechat.text(officer, f"派单 {number.lower()} 运行维护部 王芳")
-    assert "派单成功" in reply and "运行维护部" in reply and "王芳" in reply
+    assert f"{number} 已派单至 运行维护部（承办人 王芳）" in reply
     assert "当前状态：已派单" in reply and "办结 " in reply
+    assert "联系 " in reply  # 派单 is no contact with the customer: that clock still runs
     state = ticket_state(runtime, number)
     assert (state["status"], state["department"], state["handler"]) == (
         "assigned",
         "运行维护部",
         "王芳",
     )
-    assert running_clocks(state) == {"investigate", "resolve"}
+    assert running_clocks(state) == {"contact", "investigate", "resolve"}
     assert ("assignment", "王芳") in state["notices"]
 
     reply = wechat.text(handler, f"接单 {number}")
-    assert "接单成功" in reply and "当前状态：处理中" in reply
+    assert f"已接单：{number}" in reply and "当前状态：处理中" in reply
     state = ticket_state(runtime, number)
     assert state["status"] == "processing" and ("investigate", "met") in state["deadlines"]
+    assert ("contact", "met") in state["deadlines"]
 
-    assert "进展成功" in wechat.text(handler, f"进展 {number} 已上门检查，表具接口松动")
+    reply = wechat.text(handler, f"进展 {number} 已上门检查，表具接口松动")
+    assert "已记录进展，客户可在「我的投诉」看到" in reply
     assert ticket_state(runtime, number)["events"][-1] == "progress"
 
     reply = wechat.text(handler, f"办结 {number} 已紧固接口并检测无泄漏")
-    assert "办结成功" in reply and "当前状态：已办结" in reply and "回访 " in reply
+    assert f"{number} 已办结，处理结果已发给客户" in reply
+    assert "当前状态：已办结" in reply and "回访 " in reply
     state = ticket_state(runtime, number)
     assert state["status"] == "resolved" and state["result"] == "已紧固接口并检测无泄漏"
     assert ("resolve", "met") in state["deadlines"] and running_clocks(state) == {"callback"}
     assert {("callback_request", "周敏"), ("callback_request", "customer")} <= set(state["notices"])
 
     reply = wechat.text(officer, f"回访 {number} 不满意 仍有气味")
-    assert "回访成功" in reply and "第 1 轮重办" in reply and "当前状态：已派单" in reply
+    assert "已记录回访：客户不满意，工单进入第 1 轮重办" in reply and "当前状态：已派单" in reply
     state = ticket_state(runtime, number)
     assert (state["status"], state["rounds"], state["escalation_level"]) == ("assigned", 1, 1)
     assert running_clocks(state) == {"investigate", "resolve"}
@@ -111,10 +115,10 @@ def test_the_whole_loop_until_the_customer_is_satisfied(wechat, runtime, staff):
     # After a reopen the ticket is assigned again: the handler must acknowledge first.
     refused = wechat.text(handler, f"办结 {number} 再次处理")
     assert "请先接单" in refused and ticket_state(runtime, number)["status"] == "assigned"
-    assert "接单成功" in wechat.text(handler, f"接单 {number}")
-    assert "办结成功" in wechat.text(handler, f"办结 {number} 更换燃气表，气味消除")
+    assert "已接单" in wechat.text(handler, f"接单 {number}")
+    assert "已办结" in wechat.text(handler, f"办结 {number} 更换燃气表，气味消除")
     reply = wechat.text(officer, f"回访 {number} 满意 客户认可")
-    assert "回访满意，归档" in reply and "当前状态：已归档" in reply
+    assert "已记录回访：客户满意，工单归档" in reply and "当前状态：已归档" in reply
 
     state = ticket_state(runtime, number)
     assert state["status"] == "archived" and state["result"] == "更换燃气表，气味消除"
@@ -131,6 +135,7 @@ def test_the_whole_loop_until_the_customer_is_satisfied(wechat, runtime, staff):
     ]
     assert not running_clocks(state)
     assert Counter(clock for clock, _ in state["deadlines"]) == {
+        "contact": 1,
         "investigate": 2,
         "resolve": 2,
         "callback": 2,
@@ -142,16 +147,16 @@ def test_money_request_blocks_resolving_until_the_leader_approves(wechat, runtim
     number = make_ticket(runtime, status="processing")
     handler, leader = staff["handler"], staff["leader"]
     reply = wechat.text(handler, f"申请 {number} 赔款 ５００ 燃气泄漏损坏灶具")
-    assert "申请成功" in reply and "赔款 500.00 元" in reply
+    assert "金额申请已报分管领导审批" in reply and "赔款 500.00 元" in reply
     assert ("approval_request", "钱立") in ticket_state(runtime, number)["notices"]
 
     refused = wechat.text(handler, f"办结 {number} 已赔偿")
     assert "需分管领导审批同意后才能办结" in refused
     assert ticket_state(runtime, number)["status"] == "processing"
 
-    assert "审批同意" in wechat.text(leader, f"审批 {number} 同意 按标准赔付")
+    assert "已同意赔款 500.00 元" in wechat.text(leader, f"审批 {number} 同意 按标准赔付")
     assert ("approval_result", "王芳") in ticket_state(runtime, number)["notices"]
-    assert "办结成功" in wechat.text(handler, f"办结 {number} 已赔偿500元")
+    assert "已办结" in wechat.text(handler, f"办结 {number} 已赔偿500元")
     assert ticket_state(runtime, number)["status"] == "resolved"
 
 
@@ -162,14 +167,16 @@ def test_explanation_and_extension_set_a_new_deadline_and_keep_the_old(wechat, r
     original = ticket_state(runtime, number)["due"]["resolve"]
 
     reply = wechat.text(staff["handler"], f"说明 {number} 需等厂家配件")
-    assert "说明成功" in reply and "书面说明" in reply
+    assert "书面说明已报综合管理部备案，等待批准新的办结时限" in reply
     assert ("explanation", "周敏") in ticket_state(runtime, number)["notices"]
 
     reply = wechat.text(staff["officer"], f"延期 {number} 3")
     state = ticket_state(runtime, number)
     extended = state["due"]["resolve"]
-    assert "延期成功" in reply and f"办结 {extended.astimezone(ZONE):%m-%d %H:%M}" in reply
+    assert "已批准延期" in reply and f"办结 {extended.astimezone(ZONE):%m-%d %H:%M}" in reply
     assert extended > original
+    # the handler and the customer each hear of the new deadline
+    assert {("extended", "王芳"), ("extended", "customer")} <= set(state["notices"])
     with runtime.sessions() as session:
         rows = session.scalars(
             select(Deadline)
@@ -209,25 +216,27 @@ def test_todo_lists_the_most_urgent_first_with_overdue_and_provisional_marks(
     overdue = make_ticket(runtime)
     provisional = make_ticket(runtime)
     undated = make_ticket(runtime)
+    weeks_away = make_ticket(runtime)
     someone_elses = make_ticket(runtime, handler="陈静", department="市场发展部")
     add_deadline(runtime, later, "resolve", now + timedelta(days=3))
+    add_deadline(runtime, weeks_away, "resolve", now + timedelta(weeks=3))
     add_deadline(runtime, overdue, "investigate", now - timedelta(hours=1))
     add_deadline(runtime, overdue, "resolve", now + timedelta(days=1))
     add_deadline(runtime, provisional, "resolve", now + timedelta(days=2), provisional=True)
 
     reply = wechat.text(staff["handler"], "待办")
     lines = reply.splitlines()
-    assert "共 4 件" in lines[0] and someone_elses not in reply
-    order = [
-        next(n for n in (later, overdue, provisional, undated) if n in line) for line in lines[1:5]
-    ]
-    assert order == [overdue, provisional, later, undated]
+    assert "共 5 件" in lines[0] and someone_elses not in reply
+    mine = (later, overdue, provisional, undated, weeks_away)
+    order = [next(n for n in mine if n in line) for line in lines[1:6]]
+    # no clock counts as due now: after the overdue one, never below one due in three weeks
+    assert order == [overdue, undated, provisional, later, weeks_away]
     assert "调查" in lines[1] and "逾期" in lines[1]
-    assert "暂定" in lines[2] and "逾期" not in lines[2]
-    assert "无时限" in lines[4]
+    assert "无时限" in lines[2]
+    assert "暂定" in lines[3] and "逾期" not in lines[3]
 
     officer = wechat.text(staff["officer"], "待办")
-    assert someone_elses in officer and "共 5 件" in officer
+    assert someone_elses in officer and "共 6 件" in officer
 
 
 def test_todo_is_capped_and_says_how_many_more(wechat, runtime, staff):

@@ -158,7 +158,8 @@ def test_a_business_record_is_linked_by_the_phone_the_customer_gave(wechat, runt
 def test_with_nothing_to_rate_the_service_in_general_is_rated(wechat, runtime, staff):
     reply = wechat.click(CUSTOMER, "RATE_3")
     assert "我们的整体服务" in reply and "★★★☆☆ 3星（一般）" in reply
-    assert "留下您的联系电话" in reply  # no phone known for the call-back
+    assert "留下联系电话" in reply  # no phone known for the call-back
+    assert "抱歉" not in reply  # ★★★ 一般 is not answered as unhappy
     (rating,) = ratings_of(runtime)
     assert rating.target == "general" and rating.staff_id is None
 
@@ -311,7 +312,13 @@ def test_each_threshold_has_its_consequences(
     if call_back:
         assert tasks[0].status == "open" and tasks[0].phone == "13800138000"
         assert staff_names(runtime, tasks) == ["周敏"]
-        assert alerts[0].payload["number"] == number and alerts[0].payload["stars"] == stars
+        # the task's number (PJ…) is what the staff member types: 回访 PJ… 满意
+        rating_id = alerts[0].payload["rating_id"]
+        assert alerts[0].payload["number"] == f"PJ{rating_id}"
+        assert alerts[0].payload["stars"] == stars
+        with runtime.sessions() as session:  # the alert still links the rated ticket
+            rated = session.scalar(select(Ticket.id).where(Ticket.number == number))
+        assert alerts[0].ticket_id == rated
     drafts_sent = notices(runtime, "rating_notice")
     assert staff_names(runtime, drafts_sent) == (["周敏"] if notice else [])
     if notice:
@@ -357,7 +364,9 @@ def test_the_low_rating_alert_reaches_the_designated_staff_in_wechat(
         for m in fake_wechat.messages("o_loop_officer")
         if m["body"].get("template_id") == template_id
     ]
-    assert len(alerts) == 1 and alerts[0]["body"]["data"]["character_string1"]["value"] == number
+    assert len(alerts) == 1  # the task's number to type (PJ…), linked to the rated ticket
+    assert alerts[0]["body"]["data"]["character_string1"]["value"].startswith("PJ")
+    assert alerts[0]["body"]["url"].endswith(f"/tickets/{number}")
     assert [r.status for r in notices(live, "rating_alert")] == ["sent"]
 
 

@@ -34,6 +34,25 @@ MONEY_PENDING = {
     "money_amount": Decimal("100"),
 }
 
+# What the reply of each successful move says it did (a sentence, not "…成功").
+DONE = {
+    "接单": "已接单",
+    "进展": "已记录进展，客户可在「我的投诉」看到",
+    "办结": "已办结",
+    "说明": "书面说明已报综合管理部备案",
+    "申请": "金额申请已报分管领导审批",
+    "派单": "派至 运行维护部",
+    "无效": "无效投诉",
+    "升级": "已升级为 复杂",
+    "延期": "已批准延期",
+    "催办": "已催办",
+    "回访": "已记录回访：客户满意",
+    "审批": "已同意退款 100.00 元",
+    "签批": "已签批",
+    "联系": "已记录与客户联系",
+    "退单": "已退单",
+}
+
 # command → (ticket state or None, text with {n} for the number, roles that succeed)
 CASES = {
     "帮助": (None, "帮助", set(ROLES)),
@@ -56,6 +75,8 @@ CASES = {
     "回访": ({"status": "resolved"}, "回访 {n} 满意", {"officer"}),
     "审批": (MONEY_PENDING, "审批 {n} 同意", {"leader", "executive"}),
     "签批": ({"rounds": 3, "escalation_level": 3}, "签批 {n}", {"leader"}),
+    "联系": ({}, "联系 {n} 已电话联系客户", {"handler", "dept_head", "officer"}),
+    "退单": ({}, "退单 {n} 不属于本部门业务", HANDLERS_AND_HEAD),
     "超期": (None, "超期", {"officer", "leader"}),
     "统计": (None, "统计", {"officer", "leader", "executive"}),
 }
@@ -72,7 +93,7 @@ def test_command_by_role(wechat, runtime, staff, command: str, role: str) -> Non
     if role in allowed:
         assert "无权" not in reply and "用法" not in reply, reply
         if number is not None and command != "查看":
-            assert changed and f"{command}成功" in reply, reply
+            assert changed and DONE[command] in reply and "成功" not in reply, reply
     else:
         assert "无权操作" in reply and "用法：" in reply, reply
         assert not changed
@@ -83,6 +104,7 @@ def test_help_lists_exactly_the_commands_of_the_role(wechat, staff, role: str) -
     reply = wechat.text(staff[role], "帮助")
     for name, command in staff_handlers.COMMANDS.items():
         assert (f"· {command.usage}\n" in reply) == (role in command.roles), (name, reply)
+    assert "· 解绑\n" in reply  # every bound staff member may let go of their WeChat
     assert len(reply.encode()) <= 2048
 
 
@@ -127,7 +149,8 @@ def test_events_welcome_the_staff_member_by_role_and_unsubscribe_is_silent(wecha
 def test_assign_resolves_department_by_prefix_and_names_the_handler(wechat, runtime, staff):
     number = make_ticket(runtime, status="received", handler=None, department=None)
     reply = wechat.text(staff["officer"], f"派单 {number} 运行 王芳")
-    assert "派单成功" in reply and "运行维护部" in reply and "王芳" in reply
+    assert "已派单至 运行维护部（承办人 王芳）" in reply and "已推送通知" in reply
+    assert "未绑定" not in reply
     with runtime.sessions() as session:
         event = session.scalars(select(TicketEvent).order_by(TicketEvent.id.desc())).first()
         assert event.text == "派单至 运行维护部（承办人 王芳）"

@@ -30,7 +30,8 @@ def test_customer_answers_unsatisfied_then_satisfied_in_the_chat(live, live_wech
     live_wechat.text(HANDLER, f"接单 {number}")
     live_wechat.text(HANDLER, f"办结 {number} 已更换燃气表前阀门")
     run_worker(live)
-    (result,) = fake_wechat.messages(CUSTOMER)
+    told, result = fake_wechat.messages(CUSTOMER)  # assigned to whom, then the result
+    assert "运行维护部" in told["body"]["text"]["content"]
     assert "已更换燃气表前阀门" in result["body"]["text"]["content"]
 
     # Days later, outside any conversation: 2 = 不满意.

@@ -12,15 +12,31 @@ from models.notification.tables import Notification
 from models.people.tables import Staff
 from models.ticket.tables import Deadline, DeadlineAlert, SlaBreach, Ticket
 from tests.concurrency import run_in_threads
-from tests.factories import HANDLER, OFFICER, file_ticket, move, run_worker, seed_bound_staff
+from tests.factories import (
+    CUSTOMER,
+    HANDLER,
+    OFFICER,
+    file_ticket,
+    move,
+    run_worker,
+    seed_bound_staff,
+)
 
 # Monday 2026-11-30 10:00 in Asia/Shanghai: a working day.
 MONDAY_10 = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
 
 
+def filed_at(live, live_wechat, when: datetime, openid: str = CUSTOMER) -> str:
+    """A complaint filed through the webhook at ``when`` (the runtime's clock moved there)."""
+    live.clock_offset = when - datetime.now(UTC)
+    return file_ticket(live_wechat, openid)
+
+
 def assigned_at(live, live_wechat, when: datetime) -> str:
+    """Filed, the customer phoned (联系: the contact clock stops) and assigned at ``when``."""
     seed_bound_staff(live)
-    number = file_ticket(live_wechat)
+    number = filed_at(live, live_wechat, when)
+    move(live, number, "周敏", "contact", now=when, text="已电话联系客户")
     move(live, number, "周敏", "assign", now=when, handler_name="王芳")
     return number
 
@@ -56,7 +72,9 @@ def test_reminders_at_half_and_eighty_percent_then_breach_each_sent_once(
         assert record.clock == "investigate"
     run_worker(live)
     assert len(fake_wechat.messages(HANDLER)) == 4  # assignment, 2 reminders, breach
-    assert len(fake_wechat.messages(OFFICER)) == 1
+    officer = [str(m["body"]["data"]) for m in fake_wechat.messages(OFFICER)]
+    assert len(officer) == 3  # the new ticket, the breach, and: the head never got his
+    assert "李强未收到超期提醒" in officer[-1]  # (李强 has not bound his WeChat)
 
 
 def test_a_breach_older_than_one_working_day_alerts_the_leader(live, live_wechat):
@@ -99,7 +117,8 @@ def test_a_deadline_passing_while_the_worker_was_down_is_alerted_on_return(live,
 def test_two_concurrent_sweeps_send_each_alert_once(live, live_wechat):
     seed_bound_staff(live)
     for _ in range(5):
-        number = file_ticket(live_wechat, f"o_many_{_}")
+        number = filed_at(live, live_wechat, MONDAY_10, f"o_many_{_}")
+        move(live, number, "周敏", "contact", now=MONDAY_10)
         move(live, number, "周敏", "assign", now=MONDAY_10, handler_name="王芳")
     moment = MONDAY_10 + timedelta(minutes=61)
     results, errors = run_in_threads(lambda: send_due_alerts(live, moment), 2)
@@ -135,3 +154,56 @@ def test_the_sweep_reads_only_due_clocks(live, live_wechat):
     with transaction(live.sessions) as session:
         assert due_deadlines(session, MONDAY_10 + timedelta(minutes=1), 100) == []
         assert len(due_deadlines(session, MONDAY_10 + timedelta(minutes=61), 100)) == 1
+
+
+def stages_of(live, clock: str) -> set[tuple[str, bool]]:
+    with live.sessions() as session:
+        statement = (
+            select(DeadlineAlert)
+            .join(Deadline, Deadline.id == DeadlineAlert.deadline_id)
+            .where(Deadline.clock == clock)
+        )
+        return {(a.stage, a.sent) for a in session.scalars(statement)}
+
+
+def breaches_by_clock(live) -> dict[str, list[str]]:
+    with live.sessions() as session:
+        found: dict[str, list[str]] = {}
+        for record in session.scalars(select(SlaBreach).order_by(SlaBreach.id)):
+            found.setdefault(record.clock, []).append(session.get(Staff, record.staff_id).name)
+        return found
+
+
+def test_a_sweep_that_resumes_after_a_breach_owes_every_breach_and_escalation(live, live_wechat):
+    assigned_at(live, live_wechat, MONDAY_10)
+    # Nobody swept from Monday 10:00 to Tuesday 13:00: the investigate clock (due Monday
+    # 12:00) broke and is now a working day late; the resolve clock (due Tuesday 10:00) broke.
+    sent = send_due_alerts(live, MONDAY_10 + timedelta(days=1, hours=3))
+    assert sent == 3  # investigate: breach and escalation; resolve: breach
+    assert breaches_by_clock(live) == {"investigate": ["王芳"], "resolve": ["王芳"]}
+    breach_rows = alerts_of(live, "breach")
+    by_clock = {}
+    for row in breach_rows:
+        by_clock.setdefault(row.payload["clock"], set()).update(names(live, [row]))
+    assert by_clock == {
+        "investigate": {"王芳", "李强", "周敏", "钱立"},
+        "resolve": {"王芳", "李强", "周敏"},
+    }
+    late = {r.payload["clock"]: r.payload["overdue_minutes"] for r in breach_rows}
+    assert late["investigate"] == 25 * 60 and late["resolve"] == 3 * 60  # how late, told
+    assert alerts_of(live, "reminder") == []  # only the pointless reminders are skipped
+    assert stages_of(live, "investigate") == {
+        ("remind:0.5", False),
+        ("remind:0.8", False),
+        ("breach", True),
+        ("escalate", True),
+    }
+    assert send_due_alerts(live, MONDAY_10 + timedelta(days=1, hours=4)) == 0  # nothing twice
+
+
+def test_a_clock_stopped_late_before_any_sweep_still_records_its_breach(live, live_wechat):
+    number = assigned_at(live, live_wechat, MONDAY_10)
+    move(live, number, "王芳", "ack", now=MONDAY_10 + timedelta(hours=2, minutes=40))
+    assert breaches_by_clock(live) == {"investigate": ["王芳"]}
+    assert names(live, alerts_of(live, "breach")) == {"王芳", "李强", "周敏"}
+    assert send_due_alerts(live, MONDAY_10 + timedelta(hours=3)) == 0  # judged once

@@ -32,9 +32,11 @@ CUSTOM = "/cgi-bin/message/custom/send"
 
 @pytest.fixture
 def assigned(live, live_wechat):
-    """A filed ticket assigned by the officer to the bound handler 王芳 (not yet sent)."""
+    """A filed ticket (the officer told of it) assigned to the bound handler 王芳: that
+    assignment not yet sent."""
     seed_bound_staff(live)
     number = file_ticket(live_wechat)
+    run_worker(live)
     move(live, number, "周敏", "assign", handler_name="王芳")
     return number
 
@@ -149,11 +151,12 @@ def test_quota_and_platform_errors_alert_operations(live, fake_wechat, assigned,
 def test_redis_flushed_between_commit_and_work_then_the_sweep_sends_once(
     live, fake_wechat, assigned
 ):
-    live.redis.flushdb()  # the queued job is gone, the row is not
+    live.redis.flushdb()  # the queued jobs are gone, the rows are not
     run_worker(live)
     assert fake_wechat.messages(HANDLER) == []
+    pending = len(rows(live, status="pending"))  # the assignment, the customer's, the officer's
     later = datetime.now(UTC) + timedelta(seconds=live.settings.outbox.resend_after_seconds + 1)
-    assert requeue_pending(live, later) == 1
+    assert requeue_pending(live, later) == pending >= 1
     assert requeue_pending(live, later) == 0  # queued again only after another interval
     run_worker(live)
     assert len(fake_wechat.messages(HANDLER)) == 1
@@ -182,7 +185,8 @@ def test_result_goes_to_the_customer_in_the_window_as_a_customer_service_message
 ):
     resolved(live, assigned)
     run_worker(live)
-    (message,) = fake_wechat.messages(CUSTOMER)
+    told, message = fake_wechat.messages(CUSTOMER)  # the assignment, then the result
+    assert "已交由运行维护部办理" in told["body"]["text"]["content"]
     assert message["kind"] == "custom"
     text = message["body"]["text"]["content"]
     assert assigned in text and "已更换表前阀门" in text and "1 满意" in text
@@ -194,17 +198,18 @@ def test_outside_the_window_the_customer_gets_a_template(live, fake_wechat, assi
         customer.last_inbound_at = datetime.now(UTC) - timedelta(hours=49)
     resolved(live, assigned)
     run_worker(live)
-    (message,) = fake_wechat.messages(CUSTOMER)
+    message = fake_wechat.messages(CUSTOMER)[-1]
     assert message["kind"] == "template"
     assert message["body"]["template_id"] == live.settings.templates.kinds["customer_result"]["id"]
 
 
 @pytest.mark.parametrize("errcode", [45015, 45047])
 def test_window_closed_or_quota_used_falls_back_to_a_template(live, fake_wechat, assigned, errcode):
+    run_worker(live)  # the assignment reaches the customer first
     fake_wechat.fail_next(CUSTOM, errcode)
     resolved(live, assigned)
     run_worker(live)
-    (message,) = fake_wechat.messages(CUSTOMER)
+    message = fake_wechat.messages(CUSTOMER)[-1]
     assert message["kind"] == "template"
     (row,) = rows(live, kind="callback_request", staff_id=None)
     assert row.status == "sent" and row.channel == "template"
@@ -249,16 +254,17 @@ def test_redis_down_after_the_commit_loses_nothing(live, live_wechat, fake_wecha
 
     seed_bound_staff(live)
     number = file_ticket(live_wechat)
+    run_worker(live)  # the officer hears of the new ticket
 
     def refuse(*_args, **_kwargs):
         raise RedisDown("redis is down")
 
     monkeypatch.setattr(Queue, "enqueue", refuse)
-    assert "派单成功" in live_wechat.text(OFFICER, f"派单 {number} 运行维护部 王芳")
+    assert "已派单至" in live_wechat.text(OFFICER, f"派单 {number} 运行维护部 王芳")
     monkeypatch.undo()
     (row,) = rows(live, kind="assignment")
     assert row.status == "pending"
     later = datetime.now(UTC) + timedelta(seconds=live.settings.outbox.resend_after_seconds + 1)
-    assert requeue_pending(live, later) == 1
+    assert requeue_pending(live, later) == 2  # the handler's assignment, the customer's notice
     run_worker(live)
     assert len(fake_wechat.messages(HANDLER)) == 1

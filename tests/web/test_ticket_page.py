@@ -153,7 +153,7 @@ def test_deadlines_timeline_notifications_and_repeats(site):
     assert "转派" in page and "超期" in page  # the route clock is past due
     assert "周敏（投诉负责人） · 微信 派单至" in page and "（说明：请尽快上门）" in page
     assert "已受理 → 已派单" in page
-    assert "新工单待办理" in page and "王芳" in page and "已发送" in page and "已送达" in page
+    assert "派单通知" in page and "王芳" in page and "已发送" in page and "已送达" in page
     assert "重复投诉 TS209912310001" in page
 
 
@@ -168,8 +168,8 @@ def test_only_the_moves_the_person_may_make_now_are_offered(site):
         }
         for role in ("handler", "officer", "leader", "executive")
     }
-    assert forms["handler"] == {"ack", "explain", "request_money"}
-    assert forms["officer"] == {"assign", "escalate", "urge", "invalid"}
+    assert forms["handler"] == {"ack", "explain", "request_money", "contact", "return"}
+    assert forms["officer"] == {"assign", "escalate", "urge", "invalid", "contact"}
     assert forms["leader"] == {"assign", "escalate", "urge"}
     assert forms["executive"] == set()
 

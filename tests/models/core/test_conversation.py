@@ -18,6 +18,7 @@ from models.core.conversation import (
     start,
     step,
 )
+from models.core.safety import SafetyConfig
 
 APPEAL_TYPES = ("报装", "设计", "安装", "点火", "维修", "服务态度", "其他")
 CONFIG = ConversationConfig(appeal_types=APPEAL_TYPES)
@@ -653,3 +654,32 @@ def test_draft_round_trips_through_json():
 
 
 # --- purity ----------------------------------------------------------------------------------
+
+
+# --- video, and gas leaks reported in the middle of a step -----------------------------------
+
+SAFE = replace(CONFIG, safety=SafetyConfig(leak_words=("漏气", "煤气味")))
+
+
+def test_a_video_is_kept_as_evidence():
+    state = at("address")
+    result = send(state, Inbound(kind="video", media_id="v1"))
+    assert "视频" in result.reply and result.state.draft.attachments[-1]["kind"] == "video"
+    assert result.state.step == "address"
+
+
+@pytest.mark.parametrize("where", ["address", "name", "phone", "confirm"])
+def test_a_leak_reported_at_another_step_is_not_taken_as_the_answer(where):
+    state = at(where)
+    result = step(state, text("现在屋里全是煤气味"), T0, SAFE)
+    assert result.state.step == where and result.state.draft.urgent
+    assert result.state.draft.address == state.draft.address  # nothing overwritten
+    assert "燃气泄漏" in result.reply
+
+
+def test_a_leak_in_the_description_is_the_description_and_marks_it_urgent():
+    state = at("content")
+    result = step(state, text("燃气表接口漏气了"), T0, SAFE)
+    assert result.state.step == "address" and result.state.draft.content == "燃气表接口漏气了"
+    assert result.state.draft.urgent
+    assert Draft.from_dict(result.state.draft.to_dict()).urgent

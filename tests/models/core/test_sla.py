@@ -213,3 +213,19 @@ def test_policy_refuses_non_positive_limits() -> None:
 
 
 # --- purity ---------------------------------------------------------------------------------
+
+
+# --- first contact (第一时间联系) -------------------------------------------------------------
+
+
+def test_first_contact_runs_on_the_wall_clock_even_on_a_sunday_night(policy):
+    from models.core.sla import contact_deadline
+
+    sunday_night = local(2026, 11, 29, 23, 0)
+    deadline = contact_deadline(sunday_night, policy)
+    assert (deadline.clock, deadline.due_at) == ("contact", local(2026, 11, 30, 1, 0))
+    assert contact_deadline(sunday_night, SlaPolicy(contact_hours=4)).due_at == local(
+        2026, 11, 30, 3, 0
+    )
+    with pytest.raises(ValueError):
+        SlaPolicy(contact_hours=0)

@@ -21,7 +21,6 @@ from models.core.workflow import (
     can_view,
     decide,
     initial_clocks,
-    initial_notices,
     repeat_flags,
 )
 
@@ -100,6 +99,12 @@ TABLE: dict[str, tuple[dict, Move, set[Role]]] = {
         {Role.OFFICER, Role.CUSTOMER},
     ),
     "signoff": ({"rounds": 3}, Move("signoff"), {Role.LEADER}),
+    "contact": (
+        {},
+        Move("contact", text="已电话联系"),
+        {Role.HANDLER, Role.DEPT_HEAD, Role.OFFICER},
+    ),
+    "return": ({}, Move("return", text="不属于本部门业务"), {Role.HANDLER, Role.DEPT_HEAD}),
 }
 
 
@@ -281,9 +286,8 @@ def test_money_request_blocks_resolve_until_a_leader_approves() -> None:
         ("executive", "approval_request"),
     ]
     resolve = Move("resolve", text="已处理")
-    for status in ("pending", "rejected"):
-        with pytest.raises(MoveRefused, match="需分管领导审批同意后才能办结"):
-            decide(ticket(money_status=status), ACTORS[Role.HANDLER], resolve, CONFIG)
+    with pytest.raises(MoveRefused, match="需分管领导审批同意后才能办结"):
+        decide(ticket(money_status="pending"), ACTORS[Role.HANDLER], resolve, CONFIG)
     approval = decide(
         ticket(money_status="pending"),
         ACTORS[Role.LEADER],
@@ -292,7 +296,35 @@ def test_money_request_blocks_resolve_until_a_leader_approves() -> None:
     )
     assert approval.changes == {"money_status": "approved"}
     assert approval.notices[0].recipient == f"staff:{HANDLER_ID}"
-    assert decide(ticket(money_status="approved"), ACTORS[Role.HANDLER], resolve, CONFIG)
+    approved = ticket(money_status="approved", money_kind="折让", money_amount="88.80")
+    outcome = decide(approved, ACTORS[Role.HANDLER], resolve, CONFIG)
+    customer = next(n for n in outcome.notices if n.recipient == "customer")
+    assert (customer.payload.money_kind, customer.payload.amount) == ("折让", "88.80")
+
+
+def test_a_refused_money_request_ends_it_and_the_ticket_can_be_resolved_without_money() -> None:
+    pending = ticket(money_status="pending", money_kind="赔款", money_amount="500.00")
+    refusal = decide(pending, ACTORS[Role.LEADER], Move("decide_money", approve=False), CONFIG)
+    assert refusal.changes == {"money_status": "rejected"}
+    assert "驳回" in refusal.event_text and "赔款 500.00 元" in refusal.event_text
+    (notice,) = refusal.notices
+    assert (notice.kind, notice.payload.approved, notice.payload.amount) == (
+        "approval_result",
+        False,
+        "500.00",
+    )
+    refused = dataclasses.replace(pending, money_status="rejected")
+    outcome = decide(refused, ACTORS[Role.HANDLER], Move("resolve", text="已维修"), CONFIG)
+    customer = next(n for n in outcome.notices if n.recipient == "customer")
+    assert customer.payload.amount == "" and customer.payload.money_kind == ""
+    again = Move("request_money", money_kind="折让", amount="100")
+    assert decide(refused, ACTORS[Role.HANDLER], again, CONFIG).changes["money_status"] == "pending"
+
+
+def test_signoff_is_its_own_push_not_a_money_approval() -> None:
+    outcome = decide(ticket(rounds=3), ACTORS[Role.LEADER], Move("signoff"), CONFIG)
+    assert [n.kind for n in outcome.notices] == ["signoff"]
+    assert outcome.notices[0].payload.approved is None
 
 
 def test_general_money_request_does_not_bother_the_executive() -> None:
@@ -355,7 +387,7 @@ def test_head_acknowledging_an_unnamed_ticket_becomes_its_handler() -> None:
     snapshot = ticket(status=Status.ASSIGNED, handler_id=None)
     outcome = decide(snapshot, ACTORS[Role.DEPT_HEAD], Move("ack"), CONFIG)
     assert outcome.changes == {"status": Status.PROCESSING, "handler_id": 20}
-    assert outcome.clocks == (ClockChange("stop", "investigate"),)
+    assert outcome.clocks == (ClockChange("stop", "contact"), ClockChange("stop", "investigate"))
 
 
 def test_unnamed_ticket_cannot_be_acknowledged_by_a_plain_handler() -> None:
@@ -367,13 +399,22 @@ def test_unnamed_ticket_cannot_be_acknowledged_by_a_plain_handler() -> None:
 def test_resolve_stores_the_result_and_asks_for_a_callback() -> None:
     outcome = decide(ticket(), ACTORS[Role.HANDLER], Move("resolve", text="已修复"), CONFIG)
     assert outcome.changes == {"status": Status.RESOLVED, "result": "已修复"}
-    assert outcome.clocks == (ClockChange("stop", "resolve"), ClockChange("start", "callback"))
+    assert outcome.clocks == (
+        ClockChange("stop", "contact"),
+        ClockChange("stop", "resolve"),
+        ClockChange("start", "callback"),
+    )
     by_recipient = {n.recipient: n for n in outcome.notices}
     assert by_recipient["customer"].kind == "callback_request"
     assert by_recipient["officer"].payload.phone is False
+    assert by_recipient["leader"].kind == "resolution"  # 反馈至分管领导
     hotline = ticket(source_channel="24小时客服热线", customer_id=None)
     hotline_outcome = decide(hotline, ACTORS[Role.HANDLER], Move("resolve", text="ok"), CONFIG)
-    assert [n.payload.phone for n in hotline_outcome.notices] == [True]
+    officer = [n for n in hotline_outcome.notices if n.recipient == "officer"]
+    assert [n.payload.phone for n in officer] == [True]
+    daily = WorkflowConfig(leader_reports="daily")
+    quiet = decide(ticket(), ACTORS[Role.HANDLER], Move("resolve", text="ok"), daily)
+    assert all(n.recipient != "leader" for n in quiet.notices)
 
 
 def test_resolving_a_ticket_of_another_channel_puts_the_phone_call_back_on_the_list() -> None:
@@ -429,6 +470,7 @@ def test_invalid_stops_every_clock_and_tells_the_customer_why() -> None:
     outcome = decide(ticket(**RECEIVED), ACTORS[Role.OFFICER], move, CONFIG)
     assert outcome.changes == {"status": Status.INVALID, "invalid_reason": "非燃气业务"}
     assert {c.clock for c in outcome.clocks if c.action == "stop"} == {
+        "contact",
         "route",
         "investigate",
         "resolve",
@@ -469,6 +511,10 @@ def test_extension_needs_a_pending_explanation_and_clears_it() -> None:
     )
     assert outcome.changes == {"explanation_pending": False}
     assert outcome.clocks == (ClockChange("extend", "resolve", 3),)
+    assert [(n.recipient, n.kind, n.payload.clock) for n in outcome.notices] == [
+        (f"staff:{HANDLER_ID}", "extended", "resolve"),
+        ("customer", "extended", "resolve"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -493,6 +539,8 @@ def test_allowed_moves_for_a_handler_on_a_processing_ticket() -> None:
         "resolve",
         "explain",
         "request_money",
+        "contact",
+        "return",
     }
     assert allowed_moves(ticket(status=Status.RESOLVED), ACTORS[Role.CUSTOMER], CONFIG) == {
         "callback"
@@ -524,18 +572,28 @@ def test_a_clerk_sees_only_the_tickets_they_registered() -> None:
     assert can_view(ticket(registered_by_id=61), clerk) is False
 
 
+HEAD_AND_OFFICER = {("dept_head", "new_ticket"), ("officer", "new_ticket")}
+
+
 @pytest.mark.parametrize(
     ("channel", "urgent", "expected"),
     [
-        ("微信公众号", False, set()),
-        ("24小时客服热线", False, set()),
-        ("政府投诉平台", False, {("leader", "government_intake")}),
-        ("来访", True, {("officer", "urgent")}),
-        ("政府投诉平台", True, {("leader", "government_intake"), ("officer", "urgent")}),
+        ("微信公众号", False, HEAD_AND_OFFICER),
+        ("24小时客服热线", False, HEAD_AND_OFFICER),
+        ("政府投诉平台", False, HEAD_AND_OFFICER | {("leader", "government_intake")}),
+        ("来访", True, {("dept_head", "new_ticket"), ("officer", "urgent")}),
+        (
+            "政府投诉平台",
+            True,
+            {("dept_head", "new_ticket"), ("leader", "government_intake"), ("officer", "urgent")},
+        ),
     ],
 )
 def test_a_new_ticket_tells_who_must_act_at_once(channel: str, urgent: bool, expected) -> None:
-    notices = initial_notices(ticket(status=Status.RECEIVED, source_channel=channel), urgent)
+    from models.core.workflow import receipt
+
+    new = ticket(status=Status.RECEIVED, source_channel=channel, urgent=urgent)
+    notices = receipt(new, "受理", CONFIG).notices
     assert {(n.recipient, n.kind) for n in notices} == expected
     assert all(n.payload.number == "TS202611280001" for n in notices)
 
@@ -547,9 +605,9 @@ def test_customer_without_id_cannot_view_an_anonymous_ticket() -> None:
 @pytest.mark.parametrize(
     ("severity", "clocks"),
     [
-        (Severity.GENERAL, ()),
-        (Severity.COMPLEX, (ClockChange("start", "route"),)),
-        (Severity.MAJOR, (ClockChange("start", "route"),)),
+        (Severity.GENERAL, (ClockChange("start", "contact"),)),
+        (Severity.COMPLEX, (ClockChange("start", "contact"), ClockChange("start", "route"))),
+        (Severity.MAJOR, (ClockChange("start", "contact"), ClockChange("start", "route"))),
     ],
 )
 def test_initial_clocks(severity: Severity, clocks: tuple[ClockChange, ...]) -> None:
@@ -574,3 +632,102 @@ def test_repeat_flags(args: tuple, kwargs: dict, flags: tuple[bool, bool]) -> No
 def test_repeat_flags_rejects_a_negative_count() -> None:
     with pytest.raises(ValueError):
         repeat_flags(True, False, -1)
+
+
+# --- first contact, 退单, receipt ------------------------------------------------------------
+
+CONTACT_STOPPED_BY = {"ack", "progress", "resolve", "invalid", "contact"}
+
+
+@pytest.mark.parametrize("kind", MOVE_KINDS)
+def test_which_moves_count_as_first_contact(kind: str) -> None:
+    setup, move, allowed_roles = TABLE[kind]
+    role = sorted(allowed_roles)[0]
+    outcome = decide(ticket(**setup), ACTORS[role], move, CONFIG)
+    stops_contact = ClockChange("stop", "contact") in outcome.clocks
+    assert stops_contact is (kind in CONTACT_STOPPED_BY)
+
+
+def test_a_return_sends_the_ticket_back_to_the_officer_with_the_reason() -> None:
+    move = Move("return", text="燃气表属物业管理，非本部门")
+    outcome = decide(ticket(status=Status.ASSIGNED), ACTORS[Role.HANDLER], move, CONFIG)
+    assert outcome.changes == {
+        "status": Status.RECEIVED,
+        "handling_department_id": None,
+        "handler_id": None,
+        "returns": 1,
+    }
+    assert outcome.event_kind == "return" and "燃气表属物业管理" in outcome.event_text
+    assert [(n.recipient, n.kind, n.payload.reason) for n in outcome.notices] == [
+        ("officer", "returned", "燃气表属物业管理，非本部门")
+    ]
+    assert outcome.clocks == (
+        ClockChange("cancel", "investigate"),
+        ClockChange("cancel", "resolve"),
+    )
+    with pytest.raises(MoveRefused, match="缺少退单原因"):
+        decide(ticket(), ACTORS[Role.HANDLER], Move("return"), CONFIG)
+    with pytest.raises(MoveRefused, match="本部门"):
+        decide(ticket(), OTHER_HEAD, move, CONFIG)
+
+
+def test_a_returned_government_ticket_is_routed_again_by_the_officer() -> None:
+    returned = ticket(**GOV_RECEIVED, returns=1)
+    outcome = decide(returned, OFFICER, assign_to(OTHER_DEPT), CONFIG)
+    assert outcome.event_text.startswith("重新派单")
+    complex_return = decide(
+        ticket(severity=Severity.COMPLEX), ACTORS[Role.DEPT_HEAD], Move("return", text="x"), CONFIG
+    )
+    assert ClockChange("start", "route") in complex_return.clocks
+
+
+def test_receipt_starts_first_contact_and_tells_head_and_officer() -> None:
+    from models.core.workflow import receipt
+
+    outcome = receipt(ticket(**RECEIVED), "客户提交投诉", CONFIG)
+    assert outcome.event_kind == "received" and outcome.changes == {}
+    assert outcome.clocks == (ClockChange("start", "contact"),)
+    assert [(n.recipient, n.kind, n.payload.clock) for n in outcome.notices] == [
+        ("dept_head", "new_ticket", "contact"),
+        ("officer", "new_ticket", "contact"),
+    ]
+    assert outcome.notices[0].payload.department_id == HANDLING_DEPT
+    only_head = WorkflowConfig(notify_on_receipt=("dept_head",))
+    leak = receipt(ticket(**RECEIVED, urgent=True), "x", only_head)
+    assert [n.recipient for n in leak.notices] == ["dept_head", "officer"]
+    assert leak.notices[1].payload.urgent is True
+    government = receipt(ticket(**GOV_RECEIVED, severity=Severity.MAJOR), "x", CONFIG)
+    assert "leader" in [n.recipient for n in government.notices]
+    assert ClockChange("start", "route") in government.clocks
+
+
+def test_the_customer_hears_of_the_first_assignment_and_a_new_department_only() -> None:
+    first = decide(
+        ticket(**RECEIVED),
+        OFFICER,
+        Move("assign", department_id=2, department_name="运行维护部"),
+        CONFIG,
+    )
+    (told,) = [n for n in first.notices if n.recipient == "customer"]
+    assert (told.kind, told.payload.department, told.payload.clock) == (
+        "assigned",
+        "运行维护部",
+        "resolve",
+    )
+    same_department = decide(ticket(), OFFICER, assign_to(HANDLING_DEPT, 11), CONFIG)
+    assert all(n.recipient != "customer" for n in same_department.notices)
+    moved = decide(ticket(), OFFICER, assign_to(OTHER_DEPT, 12), CONFIG)
+    assert any(n.recipient == "customer" for n in moved.notices)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"notify_on_receipt": ("everyone",)},
+        {"leader_reports": "weekly"},
+        {"leader_digest_time": "25:00"},
+    ],
+)
+def test_workflow_settings_are_checked(values: dict) -> None:
+    with pytest.raises(ValueError):
+        WorkflowConfig(**values)

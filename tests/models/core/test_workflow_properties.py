@@ -40,9 +40,14 @@ NOTICE_KINDS = {
     "explanation",
     "escalated",
     "accountability",
+    "assigned",
+    "extended",
+    "signoff",
+    "returned",
+    "resolution",
 }
-CLOCK_ACTIONS = {"start", "stop", "restart", "extend"}
-CLOCK_NAMES = {"route", "investigate", "resolve", "callback"}
+CLOCK_ACTIONS = {"start", "stop", "cancel", "restart", "extend"}
+CLOCK_NAMES = {"contact", "route", "investigate", "resolve", "callback"}
 
 CAST = (
     Actor(Role.CUSTOMER, customer_id=7),
@@ -134,7 +139,7 @@ class History:
     events: list[str] = field(default_factory=list)
     accepted: int = 0
     resolved_this_round: bool = False
-    money_approved_since_request: bool = True
+    money_decided_since_request: bool = True
 
 
 def apply(ticket: TicketSnapshot, outcome: Outcome) -> TicketSnapshot:
@@ -162,8 +167,9 @@ def check_transition(
         assert before.status is Status.RESOLVED and move.kind == "callback" and move.satisfied
         assert history.resolved_this_round
     if after.status is Status.RESOLVED and before.status is not Status.RESOLVED:
-        assert after.money_status in {"none", "approved"}
-        assert history.money_approved_since_request
+        # a request approved or refused is over; only a pending one blocks 办结
+        assert after.money_status in {"none", "approved", "rejected"}
+        assert history.money_decided_since_request
     if after.rounds > before.rounds:
         assert after.status is Status.ASSIGNED and not after.leader_signed_off
 
@@ -176,9 +182,9 @@ def record(move: Move, outcome: Outcome, history: History) -> None:
     if outcome.event_kind == "reopened":
         history.resolved_this_round = False
     if move.kind == "request_money":
-        history.money_approved_since_request = False
+        history.money_decided_since_request = False
     if move.kind == "decide_money":
-        history.money_approved_since_request = bool(move.approve)
+        history.money_decided_since_request = True
 
 
 @settings(max_examples=400, deadline=None)

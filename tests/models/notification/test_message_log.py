@@ -33,6 +33,7 @@ def failed_assignment(live, live_wechat, fake_wechat):
     """An assignment to the handler that WeChat refused for good (47003)."""
     seed_bound_staff(live)
     number = file_ticket(live_wechat)
+    run_worker(live)  # the pushes of the new ticket itself go out first
     fake_wechat.fail_next(TEMPLATE, 47003)
     move(live, number, "周敏", "assign", handler_name="王芳")
     run_worker(live)

@@ -76,7 +76,7 @@ def rate(session, target, stars, settings, **kwargs):
                 "records": ["criticism"],
                 "callbacks": 1,
                 "notices": 1,
-                "kinds": ["rating_alert", "rating_notice"],
+                "kinds": ["rating_alert", "rating_notice", "rating_warning"],  # leaders: ≤2★
             },
         ),
     ],
@@ -107,10 +107,12 @@ def test_an_unknown_call_back_staff_falls_back_to_the_officers(runtime, demo):
             channel="web",
         )
     with runtime.sessions() as session:
-        (alert,) = session.scalars(select(Notification)).all()
+        alert, warning = session.scalars(select(Notification).order_by(Notification.id)).all()
         officer = session.scalar(select(Staff).where(Staff.role == "officer"))
+        leader = session.scalar(select(Staff).where(Staff.role == "leader"))
         task = session.scalar(select(RatingCallback))
     assert alert.kind == "rating_alert" and alert.staff_id == officer.id
+    assert warning.kind == "rating_warning" and warning.staff_id == leader.id
     assert task.staff_id is None and task.phone == "13800138000"
 
 
