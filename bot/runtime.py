@@ -30,6 +30,8 @@ class Runtime:
     redis: Redis
     policy: DomainPolicy
     stores: Stores
+    process: str = "web"  # web | background (worker, cron, command line): timeouts differ
+    queue_paused_until: float = 0.0  # monotonic; set by jobs.queue after Redis failed
     _api: WeChatApi | None = field(default=None, repr=False)
 
     @property
@@ -48,9 +50,19 @@ class Runtime:
         )
 
     def wechat_api(self) -> WeChatApi:
-        """The WeChat API client (one per process; its token is shared through Redis)."""
+        """The WeChat API client (one per process; its token is shared through Redis).
+
+        A background process waits `wechat.send_timeout_seconds` for WeChat's answer; a web
+        process, where someone waits, `wechat.api_timeout_seconds`.
+        """
         if self._api is None:
-            self._api = WeChatApi(self.settings, self.redis)
+            config = self.settings.wechat
+            timeout = (
+                config.send_timeout_seconds
+                if self.process == "background"
+                else config.api_timeout_seconds
+            )
+            self._api = WeChatApi(self.settings, self.redis, timeout=timeout)
         return self._api
 
     def deadline_policy(self) -> DeadlinePolicy:
@@ -61,18 +73,20 @@ class Runtime:
         self.engine.dispose()
 
 
-def build_runtime(settings: Settings, redis: Redis | None = None) -> Runtime:
-    engine = make_engine(settings)
+def build_runtime(settings: Settings, redis: Redis | None = None, process: str = "web") -> Runtime:
+    engine = make_engine(settings, process)
+    sessions = make_session_factory(engine)
     redis = redis if redis is not None else make_redis(settings)
     return Runtime(
         settings=settings,
         engine=engine,
-        sessions=make_session_factory(engine),
+        sessions=sessions,
         redis=redis,
         policy=build_policy(settings),
         stores=Stores.on(
-            redis, settings.conversation.idle_minutes, settings.rating.comment_minutes
+            sessions, settings.conversation.idle_minutes, settings.rating.comment_minutes
         ),
+        process=process,
     )
 
 

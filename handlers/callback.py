@@ -43,8 +43,7 @@ def answer(turn: Turn) -> str | None:
         return None
     if satisfied:
         return THANKS.format(number=ticket.number)
-    reasons, openid, ticket_id = ctx.stores.callback_reasons, customer.openid, ticket.id
-    ctx.on_commit(lambda: reasons.expect(openid, ticket_id))
+    ctx.stores.callback_reasons.expect(customer.openid, ticket.id)
     return SORRY.format(number=ticket.number)
 
 
@@ -55,7 +54,7 @@ def take_reason(turn: Turn) -> str | None:
     ticket_id = reasons.pending(openid) if text else None
     if ticket_id is None:
         return None
-    ctx.on_commit(lambda: reasons.clear(openid))
+    reasons.clear(openid)
     ticket = ctx.session.get(Ticket, ticket_id)
     if ticket is None:
         return None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.links import ticket_link
 from bot.settings import Settings
 from bot.wechat_api import trim_template_value
 from models.core.labels import SEVERITY_LABELS, STATUS_LABELS
@@ -38,6 +39,8 @@ KIND_LABELS = {
     "escalated": "工单已升级",
     "accountability": "重复投诉责任追究",
     "invalid_reason": "无效投诉说明",
+    "late_reply": "消息已处理",
+    "delivery_unsure": "消息可能未送达",
 }
 
 
@@ -69,7 +72,16 @@ def values(
         result.update(_ticket_values(ticket, zone, result))
     if row.customer_id is not None and row.kind == "callback_request":
         result["note"] = "回复1满意，2不满意"
+        result["rate_link"] = _rate_link(settings, ticket, row.customer_id)
     return result
+
+
+def _rate_link(settings: Settings, ticket: Ticket | None, customer_id: int) -> str:
+    """The signed link with which this customer may rate this ticket on /rate (PRODUCT §7);
+    none without a shared `web.secret_key` (the web process could not check it)."""
+    if ticket is None or not settings.web.secret_key:
+        return ""
+    return ticket_link(settings.web.base_url, settings.web.secret_key, ticket.id, customer_id)
 
 
 def _ticket_values(ticket: Ticket, zone: ZoneInfo, base: dict[str, str]) -> dict[str, str]:
@@ -109,11 +121,16 @@ def ticket_url(settings: Settings, ticket: Ticket | None) -> str:
 def customer_text(row: Notification, available: dict[str, str]) -> str:
     """A customer-service message (inside the 48-hour window)."""
     number = available["number"]
+    if row.kind == "late_reply":
+        return available["note"]
     if row.kind == "callback_request":
-        return (
+        text = (
             f"您的投诉（单号 {number}）已办结。\n处理结果：{available['result']}\n"
             "您对处理结果是否满意？请回复：\n1 满意\n2 不满意"
         )
+        if available.get("rate_link"):
+            text += f"\n也欢迎为本次服务打星评价：{available['rate_link']}"
+        return text
     if row.kind == "invalid_reason":
         return (
             f"您的投诉（单号 {number}）经核实不属于有效投诉：{available['reason']}\n"

@@ -1,10 +1,12 @@
 """Every table, registered on one metadata (used by Alembic and by tests)."""
 
 from models.base import Base
-from models.inbound import InboundMessage
+from models.chat_state import ChatState
+from models.inbound import InboundMessage, PushNonce
 from models.notification.tables import Notification
 from models.people.tables import BindingCode, Customer, Department, Staff
 from models.rating.tables import BusinessRecord, Rating, RatingCallback, RatingNotice, RatingRecord
+from models.sweeps import SweepRun
 from models.ticket.tables import (
     Deadline,
     DeadlineAlert,
@@ -20,6 +22,7 @@ __all__ = [
     "Base",
     "BindingCode",
     "BusinessRecord",
+    "ChatState",
     "Notification",
     "Customer",
     "Deadline",
@@ -27,11 +30,13 @@ __all__ = [
     "SlaBreach",
     "Department",
     "InboundMessage",
+    "PushNonce",
     "Rating",
     "RatingCallback",
     "RatingNotice",
     "RatingRecord",
     "Staff",
+    "SweepRun",
     "Ticket",
     "TicketEvent",
     "TicketSequence",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from zoneinfo import ZoneInfo
 
@@ -14,6 +13,7 @@ from bot.cli.jobs import cron, worker
 from bot.cli.menu import push
 from bot.cli.obj import Obj
 from bot.cli.staff import staff
+from bot.logs import setup_logging
 from bot.settings import SettingsError
 
 
@@ -30,10 +30,6 @@ def main() -> None:
     except SettingsError as exc:
         click.echo(f"配置错误 / invalid setting: {exc}", err=True)
         sys.exit(2)
-
-
-def setup_logging(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 @cli.command()

@@ -27,6 +27,10 @@ def run_development_server(settings: Settings, host: str, port: int) -> None:
         from bot.dev.embedded import start_embedded
 
         start_embedded(runtime, stop)
+    else:
+        from bot.replay import start_spool_replayer
+
+        start_spool_replayer(runtime, stop)
     log.info("bihuan serving on http://%s:%s/wechat — %s", host, port, describe_runtime(settings))
     try:
         create_app(runtime=runtime).run(host=host, port=port, threaded=True, use_reloader=False)

@@ -36,3 +36,14 @@ def mask_phone(phone: str) -> str:
     if len(digits) < 7:
         return "****"
     return f"{digits[:3]}****{digits[-4:]}"
+
+
+PHONE_IN_TEXT = re.compile(
+    r"(?<![0-9])(1[3-9][0-9](?:[\s-]?[0-9]){8}|0[1-9][0-9]{1,2}[\s-]?[0-9]{7,8})(?![0-9])"
+)
+
+
+def mask_phones_in(text: str) -> str:
+    """Every mainland mobile or landline number inside `text` masked (138****5678): for logs
+    and stored errors, which must never hold a customer's full number."""
+    return PHONE_IN_TEXT.sub(lambda match: mask_phone(re.sub(r"[\s-]", "", match.group(1))), text)

@@ -9,11 +9,32 @@ from sqlalchemy.orm import Session
 
 from models.core.payload import Payload
 from models.notification.tables import Notification
+from models.people.customers import customer_by_openid, staff_by_openid
 from models.people.tables import Staff
 from models.ticket.tables import Ticket
 
 ROLE_RECIPIENTS = {"officer", "leader", "executive"}
 OUTBOX_KEY = "bihuan_outbox"
+LATE_REPLY = "late_reply"
+
+
+def notify_late_reply(
+    session: Session, openid: str, text: str, now: datetime
+) -> Notification | None:
+    """The answer to a push handled after its HTTP answer had gone (the database was slow or
+    down): sent to the sender as a customer-service message. None for an unknown sender."""
+    staff = staff_by_openid(session, openid)
+    customer = None if staff is not None else customer_by_openid(session, openid)
+    if staff is None and customer is None:
+        return None
+    row = Notification(
+        kind=LATE_REPLY,
+        staff_id=staff.id if staff is not None else None,
+        customer_id=customer.id if customer is not None else None,
+        payload=Payload(stage="消息已处理", note=text).to_json(),
+        created_at=now,
+    )
+    return _add(session, row)
 
 
 def notify_staff(
@@ -60,6 +81,11 @@ def _add(session: Session, row: Notification) -> Notification:
 def written_in(session: Session) -> list[Notification]:
     """The notification rows this session added (read after the commit to queue them)."""
     return list(session.info.get(OUTBOX_KEY, []))
+
+
+def forget_written_after(session: Session, count: int) -> None:
+    """Forget the rows added after the first `count` (their savepoint was rolled back)."""
+    del session.info.setdefault(OUTBOX_KEY, [])[count:]
 
 
 def notify(

@@ -57,6 +57,8 @@ class Rating(Base):
     phone: Mapped[str] = mapped_column(String(32), default="")  # for the call-back
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     commented_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The /rate form it came from: each form is submitted once.
+    form_nonce: Mapped[str | None] = mapped_column(String(40), unique=True)
 
     staff: Mapped[Staff | None] = relationship(foreign_keys=[staff_id])
     business_record: Mapped[BusinessRecord | None] = relationship()
