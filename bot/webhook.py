@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import socket
 import time
 
 from flask import Blueprint, Response, current_app, request
@@ -91,6 +92,7 @@ def _read_body(runtime: Runtime) -> bytes:
     try:
         body = request.stream.read(limit + 1)
     except (OSError, ClientDisconnected) as exc:
+        _stop_reading(sock)
         raise Rejected(408, "body not received in time") from exc
     finally:
         if sock is not None:
@@ -98,6 +100,17 @@ def _read_body(runtime: Runtime) -> bytes:
     if len(body) > limit:
         raise Rejected(413, "body too large")
     return body
+
+
+def _stop_reading(sock) -> None:
+    """Nothing more is read from a client that stalled: gunicorn then closes the connection
+    after our 408 instead of waiting for the rest of the body to keep it alive."""
+    if sock is None:
+        return
+    try:
+        sock.shutdown(socket.SHUT_RD)
+    except OSError:
+        pass
 
 
 def _receive(runtime: Runtime, body: bytes) -> Response:
@@ -160,7 +173,4 @@ def _utf8(body: bytes) -> str:
 
 
 def _plain(text: str, status: int) -> Response:
-    response = Response(text, status=status, mimetype="text/plain")
-    if status == 408:
-        response.headers["Connection"] = "close"
-    return response
+    return Response(text, status=status, mimetype="text/plain")

@@ -28,7 +28,8 @@ def make_queue(runtime: Runtime) -> Queue:
 
 def enqueue_notifications(runtime: Runtime, ids: list[int], *, sweeping: bool = False) -> int:
     """Queue a send job per notification id. A Redis failure is logged, not raised: the rows
-    are in the database and the outbox sweep queues them again."""
+    are in the database and the outbox sweep queues them again. The sweep itself
+    (`sweeping`) is told: it raises, so that its run is recorded as failed."""
     if not ids:
         return 0
     if not sweeping and time.monotonic() < runtime.queue_paused_until:
@@ -48,6 +49,8 @@ def enqueue_notifications(runtime: Runtime, ids: list[int], *, sweeping: bool = 
             )
     except RedisError as error:
         runtime.queue_paused_until = time.monotonic() + PAUSE_SECONDS
+        if sweeping:
+            raise
         log.warning("could not queue notifications %s (%s); the sweep will", ids, error)
         return 0
     runtime.queue_paused_until = 0.0

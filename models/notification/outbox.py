@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from models.core.payload import Payload
 from models.notification.tables import Notification
-from models.people.customers import customer_by_openid, staff_by_openid
+from models.people.customers import get_or_create_customer, staff_by_openid
 from models.people.tables import Staff
 from models.ticket.tables import Ticket
 
@@ -20,13 +20,12 @@ LATE_REPLY = "late_reply"
 
 def notify_late_reply(
     session: Session, openid: str, text: str, now: datetime
-) -> Notification | None:
+) -> Notification:
     """The answer to a push handled after its HTTP answer had gone (the database was slow or
-    down): sent to the sender as a customer-service message. None for an unknown sender."""
+    down): sent to the sender as a customer-service message. A sender who is not staff is a
+    customer, recorded now if this was their first push."""
     staff = staff_by_openid(session, openid)
-    customer = None if staff is not None else customer_by_openid(session, openid)
-    if staff is None and customer is None:
-        return None
+    customer = None if staff is not None else get_or_create_customer(session, openid, now)
     row = Notification(
         kind=LATE_REPLY,
         staff_id=staff.id if staff is not None else None,
