@@ -92,7 +92,7 @@ class Inbox:
         """The answer to a push that has just arrived (its HTTP answer)."""
         with deadline(self._runtime.settings.wechat.reply_budget_seconds):
             if self.spool.holds(message.openid):  # earlier pushes of this sender wait there
-                return self._spool(message, xml)
+                return self._spool(message, xml, nonce)
             try:
                 inbound_id = self._claim(message, xml, nonce)
             except ReplayedNonce:
@@ -101,7 +101,7 @@ class Inbox:
                 if not is_transient(error):
                     raise
                 log.warning("cannot record push from %s (%s): spooled", message.openid, error)
-                return self._spool(message, xml)
+                return self._spool(message, xml, nonce)
             return self._answer(inbound_id, message)
 
     def _answer(self, inbound_id: int, message: IncomingMessage) -> str:
@@ -120,8 +120,9 @@ class Inbox:
             return customer_texts.BUSY
         return "" if finished.late else finished.reply
 
-    def _spool(self, message: IncomingMessage, xml: str) -> str:
-        if not self.spool.put(message.openid, xml, self._clock()):
+    def _spool(self, message: IncomingMessage, xml: str, nonce: Nonce | None) -> str:
+        value, digest = (nonce.value, nonce.digest) if nonce is not None else ("", "")
+        if not self.spool.put(message.openid, xml, self._clock(), value, digest):
             raise Refused("neither the database nor the spool can keep the push")
         return deferred_answer(message)
 
@@ -240,12 +241,17 @@ class Inbox:
         """Handle an abandoned push now; its answer goes as a message."""
         return self.run(inbound_id, openid, late=True)
 
-    def accept_spooled(self, openid: str, xml: str, received_at: datetime) -> int:
+    def accept_spooled(
+        self, openid: str, xml: str, received_at: datetime, nonce: Nonce | None = None
+    ) -> int:
         """Record a spooled push (once: a copy recorded meanwhile is found) with its lease run
-        out, so that it is handled at once and answered by message."""
+        out, so that it is handled at once and answered by message. ReplayedNonce when its
+        nonce came with another body (checked now: the database was down then)."""
         message = IncomingMessage.from_fields(wechat.parse(xml))
         key = message.dedupe_key()
         with transaction(self._runtime.sessions) as session:
+            if nonce is not None:
+                _check_nonce(session, nonce, received_at)
             existing = session.scalar(
                 select(InboundMessage.id).where(InboundMessage.dedupe_key == key)
             )

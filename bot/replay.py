@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from bot.db import is_transient, transaction
-from bot.inbox import Inbox
+from bot.inbox import Inbox, Nonce, ReplayedNonce
 from bot.runtime import Runtime
 from models.inbound import InboundMessage, abandoned
 
@@ -31,8 +31,13 @@ def replay_spool(runtime: Runtime, inbox: Inbox | None = None) -> tuple[int, int
         if not mine:
             return 0, spool.count()
         for entry in spool.entries():
+            nonce = Nonce(entry.nonce, entry.digest) if entry.nonce else None
             try:
-                inbound_id = inbox.accept_spooled(entry.openid, entry.xml, entry.received_at)
+                inbound_id = inbox.accept_spooled(entry.openid, entry.xml, entry.received_at, nonce)
+            except ReplayedNonce:
+                log.warning("spooled push from %s dropped: nonce reused", entry.openid)
+                spool.remove(entry)
+                continue
             except Exception as error:  # noqa: BLE001 - keep the file for the next pass
                 if not is_transient(error):
                     raise

@@ -39,6 +39,8 @@ class SpooledPush:
     openid: str
     xml: str
     received_at: datetime
+    nonce: str = ""  # the signed URL's nonce and the body's digest, checked at replay
+    digest: str = ""
 
 
 class Spool:
@@ -46,27 +48,32 @@ class Spool:
         self.directory = directory
         self.max_files = max_files
 
-    def put(self, openid: str, xml: str, received_at: datetime) -> bool:
+    def put(
+        self, openid: str, xml: str, received_at: datetime, nonce: str = "", digest: str = ""
+    ) -> bool:
         """Keep one push on disk; False when it cannot be kept (full, not writable)."""
+        data = {
+            "openid": openid,
+            "xml": xml,
+            "received_at": received_at.isoformat(),
+            "nonce": nonce,
+            "digest": digest,
+        }
         try:
             self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             if self.count() >= self.max_files:
                 log.error("spool %s is full (%s pushes)", self.directory, self.max_files)
                 return False
-            self._write(openid, xml, received_at)
+            self._write(openid, json.dumps(data, ensure_ascii=False).encode("utf-8"))
             return True
         except OSError:
             log.exception("cannot write to the spool %s", self.directory)
             return False
 
-    def _write(self, openid: str, xml: str, received_at: datetime) -> None:
+    def _write(self, openid: str, data: bytes) -> None:
         name = f"{time.time_ns():020d}-{os.getpid()}-{_sender(openid)}"
         final = self.directory / f"{name}{SUFFIX}"
         temporary = self.directory / f".{name}.tmp"
-        data = json.dumps(
-            {"openid": openid, "xml": xml, "received_at": received_at.isoformat()},
-            ensure_ascii=False,
-        ).encode("utf-8")
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             os.write(descriptor, data)
@@ -90,7 +97,12 @@ class Spool:
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
                 yield SpooledPush(
-                    path, data["openid"], data["xml"], datetime.fromisoformat(data["received_at"])
+                    path,
+                    data["openid"],
+                    data["xml"],
+                    datetime.fromisoformat(data["received_at"]),
+                    data.get("nonce", ""),
+                    data.get("digest", ""),
                 )
             except (OSError, ValueError, KeyError):
                 log.exception("unreadable spooled push %s", path.name)

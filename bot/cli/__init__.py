@@ -146,11 +146,17 @@ def inbound() -> None:
 @inbound.command("replay")
 @click.pass_obj
 def inbound_replay(obj: Obj) -> None:
-    """Handle again every push whose handler failed."""
-    from bot.replay import replay_failed
+    """Handle the pushes waiting in the local spool, the abandoned ones, and again every push
+    whose handler failed; each answer goes to its sender as a customer-service message."""
+    from bot.replay import reclaim_abandoned, replay_failed, replay_spool
 
+    spooled, waiting = replay_spool(obj.runtime)
+    reclaimed = reclaim_abandoned(obj.runtime)
     done, failed = replay_failed(obj.runtime)
-    click.echo(f"replayed {done}, still failing {failed}")
+    click.echo(
+        f"spool: {spooled} handled, {waiting} still waiting; abandoned: {reclaimed} handled; "
+        f"failed: replayed {done}, still failing {failed}"
+    )
 
 
 cli.add_command(staff)

@@ -18,9 +18,7 @@ OUTBOX_KEY = "bihuan_outbox"
 LATE_REPLY = "late_reply"
 
 
-def notify_late_reply(
-    session: Session, openid: str, text: str, now: datetime
-) -> Notification:
+def notify_late_reply(session: Session, openid: str, text: str, now: datetime) -> Notification:
     """The answer to a push handled after its HTTP answer had gone (the database was slow or
     down): sent to the sender as a customer-service message. A sender who is not staff is a
     customer, recorded now if this was their first push."""

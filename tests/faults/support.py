@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import requests
 from redis import Redis
 from sqlalchemy import select as sql_select
 
+from bot import wechat
 from bot.db import transaction
 from models.core.payload import Payload
 from models.notification.tables import Notification
@@ -31,6 +33,7 @@ PROJECT = Path(__file__).resolve().parents[2]
 PRIVATE_REDIS_PORTS = range(6390, 6400)
 CUSTOM = "/cgi-bin/message/custom/send"
 TEMPLATE = "/cgi-bin/message/template/send"
+TOKEN = "/cgi-bin/token"
 
 
 def free_port(candidates: range | None = None) -> int:
@@ -218,11 +221,72 @@ def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
 
 
 def kill_group(process: subprocess.Popen, signum: int = signal.SIGKILL) -> None:
-    try:
-        os.killpg(process.pid, signum)
-    except ProcessLookupError:
-        pass
+    """`process` and everything it started, even in process groups of their own (rq's work
+    horse calls setpgrp): as systemd or the OOM killer would."""
+    for pid in [*_descendants(process.pid), process.pid]:
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass
     process.wait(15)
+
+
+def _descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(parent, []).append(int(entry))
+    found, waiting = [], [root]
+    while waiting:
+        for child in children.get(waiting.pop(), []):
+            found.append(child)
+            waiting.append(child)
+    return found
+
+
+# --- HTTP clients, fast and slow ------------------------------------------------------------
+
+
+def stalled_client(base: str, settings) -> socket.socket:
+    """Headers and the first bytes of a 500-byte body, then nothing."""
+    host, port = base.removeprefix("http://").split(":")
+    timestamp, nonce = str(int(time.time())), wechat.random_nonce()
+    signature = wechat.sign(settings.wechat.token, timestamp, nonce)
+    head = (
+        f"POST /wechat?timestamp={timestamp}&nonce={nonce}&signature={signature} HTTP/1.1\r\n"
+        f"Host: {host}\r\nContent-Type: text/xml\r\nContent-Length: 500\r\n\r\n<xml><ToUser"
+    )
+    sock = socket.create_connection((host, int(port)), timeout=30)
+    sock.sendall(head.encode())
+    return sock
+
+
+def push(base: str, settings, openid: str, text: str) -> tuple[int, str, float]:
+    timestamp, nonce = str(int(time.time())), wechat.random_nonce()
+    fields = {
+        "ToUserName": "gh",
+        "FromUserName": openid,
+        "CreateTime": int(timestamp),
+        "MsgType": "text",
+        "Content": text,
+        "MsgId": time.time_ns(),
+    }
+    params = {
+        "timestamp": timestamp,
+        "nonce": nonce,
+        "signature": wechat.sign(settings.wechat.token, timestamp, nonce),
+    }
+    started = time.monotonic()
+    response = requests.post(
+        f"{base}/wechat", params=params, data=wechat.build_push_xml(fields).encode(), timeout=10
+    )
+    return response.status_code, response.text, time.monotonic() - started
 
 
 # --- one kill-mid-send trial ------------------------------------------------------------------
@@ -275,21 +339,31 @@ def notification_for(runtime, kind: str, openid: str) -> int:
         return row.id
 
 
-def kill_mid_send_trial(runtime, fake, env, log: Path, kind: str, openid: str) -> TrialResult:
-    """Queue one message, let a real `bihuan worker` send it to a fake WeChat that delivers it
-    but answers late, SIGKILL the worker while it waits for the answer, then recover as
-    production does (the outbox sweep after the job timeout, a new worker)."""
+def kill_mid_send_trial(
+    runtime, fake, env, log: Path, kind: str, openid: str, kill_during: str = "answer"
+) -> TrialResult:
+    """Queue one message, let a real `bihuan worker` send it to a fake WeChat, SIGKILL the
+    worker, then recover as production does (the outbox sweep after the job timeout, a new
+    worker). `kill_during`: "answer" — WeChat has delivered the message and holds its answer;
+    "token" — the worker is still fetching the access token, nothing has been sent."""
     from jobs.queue import enqueue_notifications
     from jobs.sweeps import requeue_pending
     from tests.factories import run_worker
 
     path = CUSTOM if kind == "custom" else TEMPLATE
-    fake.answer_late_next(path, 8.0)
+    if kill_during == "token":
+        runtime.redis.delete(f"bihuan:wechat:access_token:{runtime.settings.wechat.app_id}")
+        fake.slow_next(TOKEN, 8.0)
+        before = fake.stats()["calls"].get(TOKEN, 0)
+        reached = lambda: fake.stats()["calls"].get(TOKEN, 0) > before  # noqa: E731
+    else:
+        fake.answer_late_next(path, 8.0)
+        reached = lambda: fake.messages(openid)  # noqa: E731
     worker = spawn(["worker"], env, log)
     try:
         row_id = notification_for(runtime, kind, openid)
         enqueue_notifications(runtime, [row_id], sweeping=True)
-        wait_for(lambda: fake.messages(openid), 30, "the send to reach the fake WeChat")
+        wait_for(reached, 30, f"the worker to reach the fake WeChat ({kill_during})")
     finally:
         kill_group(worker)
     later = datetime.now(UTC) + timedelta(seconds=runtime.settings.outbox.job_timeout_seconds + 31)

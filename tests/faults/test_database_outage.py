@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import create_engine, select, text
 
+from bot import wechat
 from bot.app import create_app
 from bot.inbox import RECEIVED_LATER, Inbox
 from bot.replay import reclaim_abandoned, replay_spool
@@ -100,16 +101,20 @@ def test_with_the_database_gone_a_confirmation_is_kept_and_the_number_sent_later
         client = WeChatTestClient(create_app(runtime=down).test_client(), gone)
         reply, seconds = timed(lambda: client.text("o_gone", "1"))  # 1 = 确认
         assert reply == RECEIVED_LATER and seconds < WECHAT_SECONDS
+        forged = client.message("o_officer", "text", Content="派单 TS202611280001 运行维护部")
+        nonce = client.last_response.request.args["nonce"]  # replayed with another body
+        assert client.post_xml(wechat.build_push_xml(forged), nonce=nonce).status_code == 200
         health, seconds = timed(lambda: create_app(runtime=down).test_client().get("/healthz"))
         assert health.status_code == 503 and seconds < WECHAT_SECONDS
-        assert health.get_json()["spool"] == 1
+        assert health.get_json()["spool"] == 2
     finally:
         down.close()
     with outage.sessions() as session:
         assert session.scalars(select(Ticket)).all() == []  # not filed yet, not lost either
-    assert replay_spool(outage) == (1, 0)
+    assert replay_spool(outage) == (1, 0)  # the forged one is dropped: nonce reused
     with outage.sessions() as session:
         ticket = session.scalars(select(Ticket)).one()
+        assert session.scalars(select(InboundMessage.openid)).all().count("o_officer") == 0
     (answer,) = late_replies(outage)
     assert ticket.number in answer and ticket.phone == "13800138000"
     run_worker(outage)
@@ -127,8 +132,6 @@ def abandon(runtime, inbox: Inbox, openid: str, text_: str, msg_id: int) -> int:
         "Content": text_,
         "MsgId": msg_id,
     }
-    from bot import wechat
-
     xml = wechat.build_push_xml(fields)
     return inbox._claim(IncomingMessage.from_fields(wechat.parse(xml)), xml, None)
 

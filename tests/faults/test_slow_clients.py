@@ -4,7 +4,6 @@ ordinary pushes that arrive meanwhile — each answered within WeChat's 5 s."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -13,8 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from bot import wechat
-from tests.faults.support import PROJECT, free_port, kill_group, wait_for
+from tests.faults.support import PROJECT, free_port, kill_group, push, stalled_client, wait_for
 
 STALLED = 8
 WORKERS, THREADS = 2, 8
@@ -55,42 +53,6 @@ def _up(base: str) -> bool:
         return requests.get(f"{base}/healthz", timeout=1).status_code in (200, 503)
     except requests.RequestException:
         return False
-
-
-def stalled_client(base: str, settings) -> socket.socket:
-    """Headers and the first bytes of a 500-byte body, then nothing."""
-    host, port = base.removeprefix("http://").split(":")
-    timestamp, nonce = str(int(time.time())), wechat.random_nonce()
-    signature = wechat.sign(settings.wechat.token, timestamp, nonce)
-    head = (
-        f"POST /wechat?timestamp={timestamp}&nonce={nonce}&signature={signature} HTTP/1.1\r\n"
-        f"Host: {host}\r\nContent-Type: text/xml\r\nContent-Length: 500\r\n\r\n<xml><ToUser"
-    )
-    sock = socket.create_connection((host, int(port)), timeout=30)
-    sock.sendall(head.encode())
-    return sock
-
-
-def push(base: str, settings, openid: str, text: str) -> tuple[int, str, float]:
-    timestamp, nonce = str(int(time.time())), wechat.random_nonce()
-    fields = {
-        "ToUserName": "gh",
-        "FromUserName": openid,
-        "CreateTime": int(timestamp),
-        "MsgType": "text",
-        "Content": text,
-        "MsgId": time.time_ns(),
-    }
-    params = {
-        "timestamp": timestamp,
-        "nonce": nonce,
-        "signature": wechat.sign(settings.wechat.token, timestamp, nonce),
-    }
-    started = time.monotonic()
-    response = requests.post(
-        f"{base}/wechat", params=params, data=wechat.build_push_xml(fields).encode(), timeout=10
-    )
-    return response.status_code, response.text, time.monotonic() - started
 
 
 def test_clients_that_never_finish_a_body_do_not_hold_up_other_pushes(gunicorn):
