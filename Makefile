@@ -32,7 +32,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 bench: $(STAMP)
-	$(BIN)/python bench/webhook_bench.py
+	$(BIN)/python bench/inprocess_bench.py
 	$(BIN)/python bench/sweep_bench.py --tickets 20000
 	$(BIN)/python bench/notify_bench.py --count 300
 

@@ -1,74 +1,277 @@
-"""Per-message cost of the webhook for conversation steps (signed plaintext text messages,
-in-process test client). Usage:
+"""The webhook side by side with its peers, over HTTP, in one run (issue 14).
 
-    python bench/webhook_bench.py [--messages 1000]
-    BIHUAN_DATABASE__URL=postgresql+psycopg://... BIHUAN_REDIS__URL=redis://... python bench/...
+Each server runs under gunicorn with one sync worker; wrk sends signed plaintext text pushes
+from many openids, every push with its own nonce, signature and MsgId (so Bihuan's replay and
+de-duplication checks do real work, never a cached answer). Servers:
 
-Each customer (own openid and phone) files a complaint step by step; every 7 messages one
-ticket is created.
+- Bihuan (`bot.app:create_app()`), on SQLite + the in-process queue, and on PostgreSQL + Redis;
+- a WeRoBot bot with its SQLite session store, one session write a message (`bench/peers`);
+- a bare Flask + wechatpy echo (`bench/peers`), the floor.
+
+Usage (needs `pip install -e '.[bench]'` and Debian's wrk):
+
+    python bench/webhook_bench.py                       # free text ("你好"), both set-ups
+    python bench/webhook_bench.py --mode steps          # complaint conversation steps
+    python bench/webhook_bench.py --setups sqlite --rounds 1 --seconds 3
+
+PostgreSQL comes from BENCH_DATABASE_URL (default: the local `bihuan_bench` database, created
+if missing) and Redis from BENCH_REDIS_URL (default: redis://127.0.0.1:6379/9, flushed).
+The ratios are printed last.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
+import re
+import secrets
+import signal
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+TOKEN = "bench-token"
+STEPS = ("投诉", "5", "燃气表附近有气味", "幸福路1号", "张三", "13912345678", "2")
+SOCKET_ERRORS = r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)"
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/bihuan_bench"
+REDIS_DEFAULT = "redis://127.0.0.1:6379/9"
 
-from bot.app import create_app  # noqa: E402
-from bot.runtime import build_runtime  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
-from models.migrate import upgrade  # noqa: E402
-from tests.wechat_client import WeChatTestClient  # noqa: E402
 
-STEPS = ("投诉", "5", "燃气表附近有气味", "幸福路1号", "张三", "{phone}", "1")
+@dataclass
+class Server:
+    name: str
+    app: str
+    chdir: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Result:
+    rps: list[float] = field(default_factory=list)
+    p99_ms: list[float] = field(default_factory=list)
+    errors: int = 0
+
+    @property
+    def median_rps(self) -> float:
+        return statistics.median(self.rps) if self.rps else 0.0
 
 
 def main() -> None:
+    args = parse_args()
+    if not _which("wrk"):
+        sys.exit("wrk is needed: apt-get install wrk")
+    table: dict[tuple[str, str], Result] = {}
+    for setup in args.setups.split(","):
+        for server in servers(setup, args):
+            table[(setup, server.name)] = bench_server(server, args)
+    report(table, args)
+
+
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--messages", type=int, default=1000)
-    args = parser.parse_args()
-    environ = dict(os.environ, BIHUAN_WECHAT__TOKEN="bench-token")
-    if "BIHUAN_DATABASE__URL" not in environ:
-        environ["BIHUAN_DATABASE__URL"] = f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
-    settings = load_settings(environ=environ)
-    runtime = build_runtime(settings)
-    upgrade(runtime.engine)
-    poster = WeChatTestClient(create_app(runtime=runtime).test_client(), settings)
-    timings = run(poster, args.messages)
-    report(settings, runtime, timings)
+    parser.add_argument("--setups", default="sqlite,postgres")
+    parser.add_argument("--mode", choices=("text", "steps"), default="text")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=6)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--openids", type=int, default=200)
+    return parser.parse_args()
 
 
-def run(poster: WeChatTestClient, count: int) -> list[float]:
-    timings = []
-    run_id = int(time.time())
-    for i in range(count):
-        customer = i // len(STEPS)
-        openid = f"o_bench_{run_id}_{customer}"
-        text = STEPS[i % len(STEPS)].format(phone=f"139{run_id % 10000:04d}{customer:04d}")
-        started = time.perf_counter()
-        reply = poster.text(openid, text)
-        timings.append(time.perf_counter() - started)
-        assert reply, "every step must answer"
-    return timings
+def servers(setup: str, args: argparse.Namespace) -> list[Server]:
+    work = Path(tempfile.mkdtemp(prefix=f"bench-{setup}-"))
+    bihuan = {"BIHUAN_WECHAT__TOKEN": TOKEN, "BIHUAN_APP__LOG_LEVEL": "WARNING"}
+    if setup == "sqlite":
+        bihuan["BIHUAN_DATABASE__URL"] = f"sqlite:///{work / 'bihuan.sqlite3'}"
+    else:
+        bihuan["BIHUAN_DATABASE__URL"] = fresh_postgres()
+        bihuan["BIHUAN_REDIS__URL"] = os.environ.get("BENCH_REDIS_URL", REDIS_DEFAULT)
+        _flush_redis(bihuan["BIHUAN_REDIS__URL"])
+    migrate(bihuan)
+    peer = {"BENCH_TOKEN": TOKEN, "BENCH_SESSION_FILE": str(work / "werobot.sqlite3")}
+    found = [
+        Server("Bihuan", "bot.app:create_app()", ROOT, bihuan),
+        Server("WeRoBot + SQLite sessions", "werobot_bot:app", BENCH / "peers", peer),
+    ]
+    if setup == "sqlite":
+        found.append(Server("Flask + wechatpy echo", "echo_app:app", BENCH / "peers", peer))
+    return found
 
 
-def report(settings, runtime, timings: list[float]) -> None:
-    ms = sorted(t * 1000 for t in timings)
-    print(
-        f"database: {runtime.engine.dialect.name}; redis: "
-        f"{'real' if settings.redis.url else 'embedded'}"
+def fresh_postgres() -> str:
+    url = os.environ.get("BENCH_DATABASE_URL", PG_DEFAULT)
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{target.database}"'))
+        connection.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+    return url
+
+
+def _flush_redis(url: str) -> None:
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+
+
+def migrate(env: dict[str, str]) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "bot.cli", "db", "upgrade"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
     )
-    print(f"messages: {len(ms)}  total: {sum(ms) / 1000:.2f} s")
+
+
+def bench_server(server: Server, args: argparse.Namespace) -> Result:
+    port = _free_port()
+    process = start_gunicorn(server, port)
+    result = Result()
+    try:
+        run_wrk(port, args, seconds=1, round_no=0)  # warm-up: first contact of every openid
+        for round_no in range(1, args.rounds + 1):
+            rps, p99, errors = run_wrk(port, args, args.seconds, round_no)
+            result.rps.append(rps)
+            result.p99_ms.append(p99)
+            result.errors += errors
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
     print(
-        f"per message: mean {statistics.mean(ms):.2f} ms, median {ms[len(ms) // 2]:.2f} ms, "
-        f"p95 {ms[int(len(ms) * 0.95)]:.2f} ms, max {ms[-1]:.2f} ms"
+        f"  {server.name}: {result.median_rps:,.0f} req/s, "
+        f"p99 {max(result.p99_ms):.1f} ms, errors {result.errors}",
+        flush=True,
     )
+    return result
+
+
+def start_gunicorn(server: Server, port: int) -> subprocess.Popen:
+    # The same plain settings for every server: one sync worker, no project gunicorn.conf.py.
+    config = Path(tempfile.mkdtemp()) / "bench_gunicorn.conf.py"
+    config.write_text("")
+    command = [
+        sys.executable, "-m", "gunicorn", "--config", str(config), "-w", "1", "-k", "sync",
+        "-b", f"127.0.0.1:{port}", "--log-level", "warning", server.app,
+    ]  # fmt: skip
+    env = {**os.environ, **server.env, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(command, cwd=server.chdir, env=env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit(f"{server.name} did not start on port {port}")
+
+
+def run_wrk(
+    port: int, args: argparse.Namespace, seconds: int, round_no: int, count_requests: bool = False
+):
+    requests_file = write_requests(args, round_no)
+    env = {**os.environ, "BENCH_REQUESTS": requests_file, "BENCH_THREADS": str(args.threads)}
+    done = subprocess.run(
+        [
+            "wrk",
+            f"-t{args.threads}",
+            f"-c{args.connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            str(BENCH / "wrk_push.lua"),
+            f"http://127.0.0.1:{port}",
+        ],  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    os.unlink(requests_file)
+    if count_requests:
+        return int(re.search(r"(\d+) requests in", done.stdout).group(1))
+    return parse_wrk(done.stdout)
+
+
+def write_requests(args: argparse.Namespace, round_no: int, count: int = 0) -> str:
+    """Enough signed pushes for the round, each with a fresh nonce and a unique MsgId."""
+    count = count or max(20000, args.seconds * 12000)
+    stamp = str(int(time.time()))
+    base = f"{round_no + 1}{int(time.time()) % 10**9:09d}"
+    handle, path = tempfile.mkstemp(suffix=".tsv")
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        for i in range(count):
+            nonce = secrets.token_hex(8)
+            parts = sorted([TOKEN, stamp, nonce])
+            signature = hashlib.sha1("".join(parts).encode()).hexdigest()
+            customer = i % args.openids
+            openid = f"o_bench_{customer}"
+            query = f"signature={signature}&timestamp={stamp}&nonce={nonce}&openid={openid}"
+            content = "你好" if args.mode == "text" else STEPS[(i // args.openids) % len(STEPS)]
+            out.write(f"{query}\t{openid}\t{content}\t{base}{i:07d}\n")
+    return path
+
+
+def parse_wrk(output: str) -> tuple[float, float, int]:
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    p99 = _ms(re.search(r"99%\s+([\d.]+)(us|ms|s)", output))
+    errors = 0
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    if non_2xx:
+        errors += int(non_2xx.group(1))
+    sockets = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    if sockets:
+        errors += sum(int(n) for n in sockets.groups())
+    return rps, p99, errors
+
+
+def _ms(match: re.Match | None) -> float:
+    if match is None:
+        return 0.0
+    value, unit = float(match.group(1)), match.group(2)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+
+def report(table: dict[tuple[str, str], Result], args: argparse.Namespace) -> None:
+    load = f"wrk {args.threads} threads x {args.connections} connections"
+    rounds = f"{args.seconds} s x {args.rounds} rounds; {args.openids} openids"
+    print(f"\nmode: {args.mode}; {load}, {rounds}; median req/s")
+    for (setup, name), result in table.items():
+        print(
+            f"{setup:9} {name:28} {result.median_rps:9,.0f} req/s  "
+            f"p99 {max(result.p99_ms):7.1f} ms  errors {result.errors}"
+        )
+    print()
+    for setup in dict.fromkeys(setup for setup, _ in table):
+        ours = table[(setup, "Bihuan")].median_rps
+        peer = table[(setup, "WeRoBot + SQLite sessions")].median_rps
+        print(f"ratio {setup}: Bihuan / WeRoBot with sessions = {ours / peer:.2f}x")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _which(name: str) -> bool:
+    return any((Path(d) / name).exists() for d in os.environ.get("PATH", "").split(os.pathsep))
 
 
 if __name__ == "__main__":

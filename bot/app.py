@@ -24,11 +24,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.extensions["bihuan.inbox"] = Inbox(runtime)
     app.secret_key = runtime.settings.web.secret_key or _per_process_secret()
 
+    from bot.api.views import register as register_api
     from bot.rate_page import blueprint as rate_page
     from bot.webhook import blueprint as webhook
 
     app.register_blueprint(webhook)
     app.register_blueprint(rate_page)
+    register_api(app)
     app.add_url_rule("/healthz", "healthz", healthz)
     app.register_error_handler(404, _not_found)
     app.register_error_handler(405, _method_not_allowed)

@@ -15,6 +15,9 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, get_origin, get_type_hints
 
+from croniter import croniter
+
+from models.core.figures import Targets
 from models.core.sla import SlaPolicy
 from models.core.workflow import WorkflowConfig
 
@@ -140,6 +143,33 @@ class OutboxSettings:
 
 
 @dataclass(frozen=True)
+class BulletinSettings:
+    """Periodic bulletins (定期通报): when `bihuan cron` issues them and who gets them."""
+
+    weekly_cron: str = "0 8 * * 1"
+    monthly_cron: str = "0 8 1 * *"
+    recipients: list = field(default_factory=lambda: ["officer", "leader"])
+    list_limit: int = 20
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """The JSON API of the gas business system (燃气业务管理系统)."""
+
+    requests_per_minute: int = 120
+    page_size: int = 100
+    cursor_lag_seconds: int = 5
+
+
+@dataclass(frozen=True)
+class LedgerSettings:
+    """Where the ledger (台账) exports are written; empty: var/exports."""
+
+    folder: str = ""
+    keep_hours: int = 72
+
+
+@dataclass(frozen=True)
 class DevSettings:
     fake_wechat_port: int = 5001
 
@@ -173,6 +203,10 @@ class Settings:
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
     dev: DevSettings = field(default_factory=DevSettings)
     templates: TemplateSettings = field(default_factory=TemplateSettings)
+    figures: Targets = field(default_factory=Targets)
+    bulletin: BulletinSettings = field(default_factory=BulletinSettings)
+    api: ApiSettings = field(default_factory=ApiSettings)
+    ledger: LedgerSettings = field(default_factory=LedgerSettings)
 
     @property
     def database_url(self) -> str:
@@ -180,6 +214,10 @@ class Settings:
         if self.database.url:
             return self.database.url
         return f"sqlite:///{PROJECT_ROOT / 'var' / 'bihuan.sqlite3'}"
+
+    @property
+    def ledger_folder(self) -> Path:
+        return Path(self.ledger.folder) if self.ledger.folder else PROJECT_ROOT / "var" / "exports"
 
     @property
     def embedded_redis(self) -> bool:
@@ -338,6 +376,13 @@ def validate(settings: Settings) -> Settings:
         if not 0 < float(fraction) < 1:
             raise SettingsError(f"invalid setting sla.remind_at: {fraction} is not between 0 and 1")
     _validate_rating(settings.rating)
+    _validate_api(settings.api)
+    for key in ("weekly_cron", "monthly_cron"):
+        if not croniter.is_valid(getattr(settings.bulletin, key)):
+            raise SettingsError(f"invalid setting bulletin.{key}: not a cron expression")
+    for role in settings.bulletin.recipients:
+        if role not in ("officer", "leader", "executive"):
+            raise SettingsError(f"invalid setting bulletin.recipients: unknown role {role!r}")
     _validate_clock(settings.calendar.workday_start)
     _validate_timezone(settings.app.timezone)
     return settings
@@ -425,6 +470,14 @@ def _validate_rating(rating: RatingSettings) -> None:
             raise SettingsError(
                 f"invalid setting rating.frame_origins: {origin!r} is not an http(s) origin"
             )
+
+
+def _validate_api(api: ApiSettings) -> None:
+    for key in ("requests_per_minute", "page_size"):
+        if getattr(api, key) <= 0:
+            raise SettingsError(f"invalid setting api.{key}: must be positive")
+    if api.page_size > 500:
+        raise SettingsError("invalid setting api.page_size: at most 500 (the API's ?limit=)")
 
 
 def _validate_clock(value: str) -> None:

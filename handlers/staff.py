@@ -19,9 +19,11 @@ from handlers.context import Context
 from handlers.incoming import IncomingMessage
 from models.core import commands as staff_commands
 from models.core.commands import ParsedCommand
+from models.core.figures import named_period
 from models.core.labels import ROLE_LABELS, STAFF_ROLES
 from models.core.workflow import MOVE_LABELS, Move, MoveRefused, Severity, can_view
 from models.core.workflow_rules import MOVE_ROLES
+from models.figures import compute as figures
 from models.people.tables import Department, Staff
 from models.ticket import intake as tickets
 from models.ticket import queries as ticket_queries
@@ -103,10 +105,9 @@ def _overdue(ctx: Context, staff: Staff, parsed: ParsedCommand) -> str:
 
 
 def _stats(ctx: Context, staff: Staff, parsed: ParsedCommand) -> str:
-    period = parsed.args["period"]
-    start, end = ticket_queries.period_bounds(period, ctx.now, ctx.policy.timezone)
-    figures = ticket_queries.figures(ctx.session, start, end, ctx.now)
-    return texts.stats(figures, period, _zone(ctx))
+    period = named_period(parsed.args["period"], ctx.now, ctx.policy.timezone)
+    values = figures.figures(ctx.session, period, ctx.now)
+    return texts.stats(values, period, ctx.settings.figures, _zone(ctx))
 
 
 def _show(ctx: Context, staff: Staff, parsed: ParsedCommand) -> str:

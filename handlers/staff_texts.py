@@ -9,6 +9,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from models.core import replies
+from models.core.figures import Figures, Period, Targets, missed, percent
 from models.core.labels import (
     CLOCK_LABELS,
     CLOCKS,
@@ -18,14 +19,12 @@ from models.core.labels import (
 )
 from models.core.phones import mask_phone
 from models.ticket.clocks import running
-from models.ticket.queries import Figures, Page
+from models.ticket.queries import Page
 from models.ticket.tables import Deadline, Ticket, TicketEvent
 
 TIMELINE_EVENTS = 6
 FIELD_CHARS = 120
 EVENT_CHARS = 60
-
-PERIOD_LABELS = {"today": "今日", "week": "本周", "month": "本月"}
 
 DESCRIPTIONS = {
     "帮助": "列出您可以使用的命令",
@@ -45,7 +44,7 @@ DESCRIPTIONS = {
     "审批": "审批金额申请",
     "签批": "多轮重办后签批，准予办结",
     "超期": "超期工单",
-    "统计": "办结率、满意率、按时率、在办和超期数",
+    "统计": "办结率、首次回访满意率、按时率、在办和超期数",
 }
 
 UNKNOWN_HINT = "未识别的命令。请发送「帮助」查看您可以使用的命令。"
@@ -214,25 +213,37 @@ def ticket_line(ticket: Ticket, zone: ZoneInfo, now: datetime) -> str:
     return f"{ticket.number}｜{ticket.appeal_type}｜{STATUS_LABELS[ticket.status]}｜{who}｜{due}"
 
 
-def stats(figures: Figures, period: str, zone: ZoneInfo) -> str:
-    start = figures.start.astimezone(zone)
-    end = figures.end.astimezone(zone)
-    return "\n".join(
-        [
-            f"{PERIOD_LABELS[period]}统计（{start:%m-%d %H:%M} 至 {end:%m-%d %H:%M}）：",
-            f"受理 {figures.received} 件，办结 {figures.completed} 件，"
-            f"办结率 {percent(figures.completion_rate)}",
-            f"回访 {figures.callbacks} 次，满意 {figures.satisfied} 次，"
-            f"满意率 {percent(figures.satisfaction_rate)}",
-            f"到期时限 {figures.deadlines_judged} 项，按时 {figures.deadlines_met} 项，"
-            f"按时率 {percent(figures.on_time_rate)}",
-            f"当前在办 {figures.open_now} 件，超期 {figures.overdue_now} 件",
-        ]
+def stats(figures: Figures, period: Period, targets: Targets, zone: ZoneInfo) -> str:
+    """统计: the headline figures with their targets; definitions are in the back office."""
+    first, last = period.local_dates(zone.key)
+    lines = [
+        f"{period.label}统计（{first:%m-%d} 至 {last:%m-%d}）：",
+        f"受理 {figures.received} 件（有效 {figures.valid}，无效 {figures.invalid}）",
+        f"办结率 {_against(figures.completion_rate, targets.completion)}"
+        f"（应办结 {figures.due} 件，已归档 {figures.archived} 件）",
+        f"首次回访满意率 {_against(figures.first_satisfaction_rate, targets.satisfaction)}"
+        f"（首次回访 {figures.first_answered} 件，满意 {figures.first_satisfied} 件）",
+        f"最终满意率 {percent(figures.final_satisfaction_rate)}"
+        f"（回访 {figures.final_answered} 件，满意 {figures.final_satisfied} 件）",
+        f"按时率 {_against(figures.on_time_rate, targets.on_time)}"
+        f"（到期时限 {figures.clocks_due} 项，按时 {figures.clocks_met} 项）",
+    ]
+    for clock in figures.clocks:
+        label = CLOCK_LABELS.get(clock.clock, clock.clock)
+        lines.append(f"  {label} {clock.met}/{clock.due}（{percent(clock.rate)}）")
+    lines.append(f"当前在办 {figures.open_now} 件，超期 {figures.overdue_now} 件")
+    lines.append(
+        f"退单 {figures.returns} 次，重复投诉 {figures.repeats} 件，"
+        f"责任追究 {figures.accountability} 件"
     )
+    if figures.ratings:
+        lines.append(f"评价 {figures.ratings} 条，平均 {figures.average_stars:.1f} 星")
+    return shorten("\n".join(lines))
 
 
-def percent(rate: float | None) -> str:
-    return "—" if rate is None else f"{rate * 100:.1f}%"
+def _against(value: float | None, target: float) -> str:
+    mark = "（未达标）" if missed(value, target) else ""
+    return f"{percent(value)}{mark}"
 
 
 # --- helpers -------------------------------------------------------------------------------

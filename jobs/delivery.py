@@ -121,7 +121,7 @@ def _template_plan(session, runtime, row, ticket, target, available, now) -> Pla
     if target.customer is not None:
         url = available.get("rate_link", "")
     else:
-        url = messages.ticket_url(runtime.settings, ticket)
+        url = messages.staff_url(runtime.settings, row, ticket)
     plan = Plan(
         row.id,
         now,

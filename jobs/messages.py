@@ -41,6 +41,7 @@ KIND_LABELS = {
     "invalid_reason": "无效投诉说明",
     "late_reply": "消息已处理",
     "delivery_unsure": "消息可能未送达",
+    "bulletin": "定期通报",
 }
 
 
@@ -116,6 +117,14 @@ def ticket_url(settings: Settings, ticket: Ticket | None) -> str:
     if ticket is None:
         return settings.web.base_url
     return f"{settings.web.base_url.rstrip('/')}/tickets/{ticket.number}"
+
+
+def staff_url(settings: Settings, row: Notification, ticket: Ticket | None) -> str:
+    """The back-office page a staff push links to: the bulletin, else the ticket."""
+    bulletin_id = Payload.from_json(row.payload).bulletin_id
+    if bulletin_id is not None:
+        return f"{settings.web.base_url.rstrip('/')}/bulletins/{bulletin_id}"
+    return ticket_url(settings, ticket)
 
 
 def customer_text(row: Notification, available: dict[str, str]) -> str:

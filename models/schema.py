@@ -1,6 +1,8 @@
 """Every table, registered on one metadata (used by Alembic and by tests)."""
 
+from models.access.tables import ApiKey
 from models.base import Base
+from models.bulletin.tables import Bulletin
 from models.chat_state import ChatState
 from models.inbound import InboundMessage, PushNonce
 from models.notification.tables import Notification
@@ -10,6 +12,7 @@ from models.sweeps import SweepRun
 from models.ticket.tables import (
     Deadline,
     DeadlineAlert,
+    LedgerExport,
     SlaBreach,
     Ticket,
     TicketEvent,
@@ -19,7 +22,10 @@ from models.ticket.tables import (
 metadata = Base.metadata
 
 __all__ = [
+    "ApiKey",
     "Base",
+    "Bulletin",
+    "LedgerExport",
     "BindingCode",
     "BusinessRecord",
     "ChatState",

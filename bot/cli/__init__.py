@@ -8,8 +8,11 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from bot.cli.apikey import apikey
+from bot.cli.bulletin import bulletin
 from bot.cli.business import business
 from bot.cli.jobs import cron, worker
+from bot.cli.ledger import ledger
 from bot.cli.menu import push
 from bot.cli.obj import Obj
 from bot.cli.staff import staff
@@ -163,6 +166,9 @@ cli.add_command(staff)
 cli.add_command(business)
 cli.add_command(worker)
 cli.add_command(cron)
+cli.add_command(ledger)
+cli.add_command(bulletin)
+cli.add_command(apikey)
 
 if __name__ == "__main__":
     main()

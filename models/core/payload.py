@@ -39,6 +39,7 @@ class Payload:
     rating_id: int | None = None
     stars: int | None = None
     target: str = ""  # ticket | business | general (ratings)
+    bulletin_id: int | None = None  # a periodic bulletin (定期通报): the push links to it
 
     def to_json(self) -> dict[str, Any]:
         return {key: value for key, value in asdict(self).items() if value not in (None, "")}

@@ -87,7 +87,7 @@ def import_csv(
         raise BusinessImportError(f"缺少列：{', '.join(missing)}（需要 {', '.join(COLUMNS)}）")
     reader.fieldnames = header
     report, seen = ImportReport(), set()
-    staff = {member.name: member for member in session.scalars(select(Staff))}
+    staff = staff_by_name(session)
     for row in reader:
         line = reader.line_num
         values = parse_row(row, staff, types, ZoneInfo(timezone))
@@ -97,32 +97,44 @@ def import_csv(
             report.rejected.append((line, f"业务单号 {values.order_no} 在文件中重复"))
         else:
             seen.add(values.order_no)
-            _store(session, values, now, report)
+            store(session, values, now, report)
     return report
+
+
+def staff_by_name(session: Session) -> dict[str, Staff]:
+    return {member.name: member for member in session.scalars(select(Staff))}
 
 
 def parse_row(
     row: dict, staff: dict[str, Staff], types: list[str], zone: ZoneInfo
 ) -> RecordValues | str:
     """The values of one CSV row, or the Chinese reason it is rejected."""
+    checked = check_row(row, staff, types, zone)
+    return checked if isinstance(checked, RecordValues) else checked[1]
+
+
+def check_row(
+    row: dict, staff: dict[str, Staff], types: list[str], zone: ZoneInfo
+) -> RecordValues | tuple[str, str]:
+    """The values of one record, or (the field at fault, the Chinese reason)."""
     cell = {name: _clean(row.get(name)) for name in COLUMNS}
     if cell["type"] not in types:
-        return f"业务类型「{cell['type']}」无效（可选：{'、'.join(types)}）"
+        return "type", f"业务类型「{cell['type']}」无效（可选：{'、'.join(types)}）"
     if not cell["order_no"] or len(cell["order_no"]) > MAX_ORDER_NO:
-        return "业务单号为空或过长"
+        return "order_no", "业务单号为空或过长"
     phone = normalize_phone(cell["phone"]) if cell["phone"] else ""
     if phone is None:
-        return f"电话「{cell['phone']}」无效"
+        return "phone", f"电话「{cell['phone']}」无效"
     if len(cell["openid"]) > MAX_OPENID:
-        return "openid 过长"
+        return "openid", "openid 过长"
     if not phone and not cell["openid"]:
-        return "电话和 openid 至少填一项"
+        return "phone", "电话和 openid 至少填一项"
     member = staff.get(cell["staff"])
     if member is None:
-        return f"未知员工「{cell['staff']}」"
+        return "staff", f"未知员工「{cell['staff']}」"
     completed_at = parse_time(cell["completed_at"], zone)
     if completed_at is None:
-        return f"完成时间「{cell['completed_at']}」无效（如 2026-11-20 14:30）"
+        return "completed_at", f"完成时间「{cell['completed_at']}」无效（如 2026-11-20 14:30）"
     return RecordValues(
         kind=cell["type"],
         order_no=cell["order_no"],
@@ -159,7 +171,8 @@ def _parse_datetime(raw: str) -> datetime | None:
         return None
 
 
-def _store(session: Session, values: RecordValues, now: datetime, report: ImportReport) -> None:
+def store(session: Session, values: RecordValues, now: datetime, report: ImportReport) -> None:
+    """Create the record, or update it when its values changed (idempotent on order_no)."""
     record = find_by_order_no(session, values.order_no)
     if record is None:
         session.add(BusinessRecord(**values.__dict__, created_at=now, updated_at=now))

@@ -189,6 +189,7 @@ def rate(
         phone=phone or target.phone,
         created_at=now,
         form_nonce=form_nonce,
+        updated_at=now,
     )
     session.add(rating)
     session.flush()
@@ -316,7 +317,7 @@ def add_comment(
     rating = session.get(Rating, rating_id)
     if rating is None:
         return None
-    rating.comment, rating.commented_at = text, now
+    rating.comment, rating.commented_at, rating.updated_at = text, now, now
     if phone and not rating.phone:
         rating.phone = phone
     if rating.ticket_id is not None:

@@ -59,6 +59,8 @@ class Rating(Base):
     commented_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The /rate form it came from: each form is submitted once.
     form_nonce: Mapped[str | None] = mapped_column(String(40), unique=True)
+    # Rated or commented last: the API's change feed reads ratings in this order.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     staff: Mapped[Staff | None] = relationship(foreign_keys=[staff_id])
     business_record: Mapped[BusinessRecord | None] = relationship()
@@ -66,6 +68,7 @@ class Rating(Base):
     __table_args__ = (
         CheckConstraint("stars BETWEEN 1 AND 5", name="stars_range"),
         Index("ix_ratings_created_at", "created_at"),
+        Index("ix_ratings_updated_at_id", "updated_at", "id"),
     )
 
 

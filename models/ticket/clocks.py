@@ -72,4 +72,6 @@ def _add(
     )
     ticket.deadlines.append(row)
     session.add(row)
+    if computed.clock == sla.RESOLVE and ticket.rounds == 0:
+        ticket.completion_due_at = computed.due_at  # the first round's deadline (figures)
     return row

@@ -1,4 +1,5 @@
-"""Ticket queries for staff (待办, 超期, 统计), as functions taking a session.
+"""Ticket queries for staff (待办, 超期), as functions taking a session; 统计 is
+`models.figures`.
 
 Counting happens in the database (``count``/``min`` over the indexed status, handler and
 deadline columns); only the few tickets a reply shows are loaded. Nothing here commits.
@@ -7,21 +8,16 @@ deadline columns); only the few tickets a reply shows are loaded. Nothing here c
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, distinct, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from models.people.tables import Department, Staff
-from models.ticket.tables import Deadline, Ticket, TicketEvent
+from models.ticket.tables import Deadline, Ticket
 
 HANDLING_STATUSES = ("assigned", "processing")
 OFFICER_STATUSES = ("received", "assigned", "processing", "resolved")
-COMPLETED_STATUSES = ("resolved", "archived")
-PERIODS = ("today", "week", "month")
-SATISFIED_EVENT = "archived"  # 回访满意，归档
-UNSATISFIED_EVENT = "reopened"  # 回访不满意，重办
 
 
 @dataclass(frozen=True)
@@ -30,38 +26,6 @@ class Page:
 
     tickets: list[Ticket]
     total: int
-
-
-@dataclass(frozen=True)
-class Figures:
-    """统计 for one period: counts only; rates are left to the reader (None when no data)."""
-
-    start: datetime
-    end: datetime
-    received: int  # valid tickets created in the period
-    completed: int  # of those, resolved or archived now
-    callbacks: int  # call-backs recorded in the period
-    satisfied: int
-    deadlines_judged: int  # clocks that ended or broke in the period
-    deadlines_met: int
-    open_now: int
-    overdue_now: int
-
-    @property
-    def completion_rate(self) -> float | None:
-        return _rate(self.completed, self.received)
-
-    @property
-    def satisfaction_rate(self) -> float | None:
-        return _rate(self.satisfied, self.callbacks)
-
-    @property
-    def on_time_rate(self) -> float | None:
-        return _rate(self.deadlines_met, self.deadlines_judged)
-
-
-def _rate(part: int, whole: int) -> float | None:
-    return part / whole if whole else None
 
 
 def lock_by_number(session: Session, number: str) -> Ticket | None:
@@ -119,91 +83,6 @@ def _by_nearest_deadline(session: Session, where: ColumnElement[bool], limit: in
     tickets = list(session.scalars(statement))
     total = session.scalar(select(func.count(Ticket.id)).where(where)) or 0
     return Page(tickets=tickets, total=total)
-
-
-# --- 统计 ----------------------------------------------------------------------------------
-
-
-def period_bounds(period: str, now: datetime, timezone: str) -> tuple[datetime, datetime]:
-    """[start, now] of 今日 / 本周 (from Monday) / 本月 in the utility's time zone."""
-    local = now.astimezone(ZoneInfo(timezone))
-    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    if period == "today":
-        return midnight, now
-    if period == "week":
-        return midnight - timedelta(days=local.weekday()), now
-    if period == "month":
-        return midnight.replace(day=1), now
-    raise ValueError(f"unknown period {period!r}")
-
-
-def figures(session: Session, start: datetime, end: datetime, now: datetime) -> Figures:
-    received, completed = _received_and_completed(session, start, end)
-    callbacks, satisfied = _callbacks(session, start, end)
-    judged, met = _deadlines(session, start, end, now)
-    return Figures(
-        start=start,
-        end=end,
-        received=received,
-        completed=completed,
-        callbacks=callbacks,
-        satisfied=satisfied,
-        deadlines_judged=judged,
-        deadlines_met=met,
-        open_now=open_count(session),
-        overdue_now=overdue_count(session, now),
-    )
-
-
-def _received_and_completed(session: Session, start: datetime, end: datetime) -> tuple[int, int]:
-    in_period = (
-        (Ticket.created_at >= start) & (Ticket.created_at < end) & (Ticket.status != "invalid")
-    )
-    done = func.count(Ticket.id).filter(Ticket.status.in_(COMPLETED_STATUSES))
-    row = session.execute(select(func.count(Ticket.id), done).where(in_period)).one()
-    return row[0], row[1]
-
-
-def _callbacks(session: Session, start: datetime, end: datetime) -> tuple[int, int]:
-    """满意率 = satisfied call-backs / call-backs: the 回访 outcomes recorded as events."""
-    kinds = (SATISFIED_EVENT, UNSATISFIED_EVENT)
-    satisfied = func.count(TicketEvent.id).filter(TicketEvent.kind == SATISFIED_EVENT)
-    statement = select(func.count(TicketEvent.id), satisfied).where(
-        TicketEvent.kind.in_(kinds), TicketEvent.created_at >= start, TicketEvent.created_at < end
-    )
-    row = session.execute(statement).one()
-    return row[0], row[1]
-
-
-def _deadlines(session: Session, start: datetime, end: datetime, now: datetime) -> tuple[int, int]:
-    """Clocks stopped in the period (met or late) plus running ones that broke in it."""
-    stopped = select(
-        func.count(Deadline.id), func.count(Deadline.id).filter(Deadline.state == "met")
-    ).where(
-        Deadline.state.in_(("met", "late")), Deadline.stopped_at >= start, Deadline.stopped_at < end
-    )
-    judged, met = session.execute(stopped).one()
-    broken = session.scalar(
-        select(func.count(Deadline.id)).where(
-            Deadline.state == "running", Deadline.due_at >= start, Deadline.due_at < min(end, now)
-        )
-    )
-    return judged + (broken or 0), met
-
-
-def open_count(session: Session) -> int:
-    """Tickets not yet archived or invalid (call-back pending included)."""
-    return (
-        session.scalar(select(func.count(Ticket.id)).where(Ticket.status.in_(OFFICER_STATUSES)))
-        or 0
-    )
-
-
-def overdue_count(session: Session, now: datetime) -> int:
-    statement = select(func.count(distinct(Deadline.ticket_id))).where(
-        Deadline.state == "running", Deadline.due_at < now
-    )
-    return session.scalar(statement) or 0
 
 
 # --- people --------------------------------------------------------------------------------

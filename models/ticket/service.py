@@ -76,9 +76,9 @@ def perform(
     """Decide and apply one move; raises MoveRefused and then changes nothing."""
     outcome = decide(snapshot(ticket), actor, move, policy.workflow)
     from_status = ticket.status
-    _apply_changes(ticket, outcome.changes, now, policy)
     if outcome.event_kind in CALLBACK_DONE:
-        ticket.phone_callback = False
+        _record_callback(ticket, outcome.event_kind == "archived", now)
+    _apply_changes(ticket, outcome.changes, now, policy)
     ticket.updated_at = now
     timeline.record(
         session, ticket, outcome.event_kind, actor, outcome.event_text, now, from_status=from_status
@@ -88,6 +88,19 @@ def perform(
     for notice in outcome.notices:
         notifications.notify(session, notice.recipient, notice.kind, ticket, notice.payload, now)
     return outcome
+
+
+def _record_callback(ticket: Ticket, satisfied: bool, now: datetime) -> None:
+    """A call-back answer: its phone task is done; the figures' first and latest answers,
+    credited to the handler who resolved the round (still the handler while resolved)."""
+    ticket.phone_callback = False
+    if ticket.first_callback_at is None:
+        ticket.first_callback_at = now
+        ticket.first_callback_satisfied = satisfied
+        ticket.first_callback_staff_id = ticket.handler_id
+    ticket.last_callback_at = now
+    ticket.last_callback_satisfied = satisfied
+    ticket.last_callback_staff_id = ticket.handler_id
 
 
 def _apply_changes(ticket: Ticket, changes: dict, now: datetime, policy: DomainPolicy) -> None:

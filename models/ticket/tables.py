@@ -26,6 +26,11 @@ from models.people.tables import Department, Staff
 OPEN_STATUSES = ("received", "assigned", "processing", "resolved")
 
 
+def _received_at(context) -> datetime:
+    """A new ticket is due to be completed, for the figures, from when it was received."""
+    return context.get_current_parameters().get("created_at") or utcnow()
+
+
 class Ticket(Base):
     """One complaint. Every field of the policy's form is a column."""
 
@@ -78,6 +83,19 @@ class Ticket(Base):
     phone_callback: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # For the figures (models.figures), kept by the clocks and `perform` so that a year of
+    # tickets is counted from this table alone. 应办结时间: when the ticket is due to be
+    # completed, i.e. the first round's resolve deadline (as extended or escalated), or the
+    # time it was received while it has none.
+    completion_due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_received_at)
+    # The first and the latest call-back answer: when, whether satisfied, who had resolved
+    # the round it answered (the person it is credited to).
+    first_callback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_callback_satisfied: Mapped[bool | None] = mapped_column(Boolean)
+    first_callback_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    last_callback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_callback_satisfied: Mapped[bool | None] = mapped_column(Boolean)
+    last_callback_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
 
     handling_department: Mapped[Department | None] = relationship(
         foreign_keys=[handling_department_id]
@@ -96,8 +114,26 @@ class Ticket(Base):
 
     __table_args__ = (
         Index("ix_tickets_customer_created", "customer_id", "created_at"),
-        Index("ix_tickets_created_at", "created_at"),  # figures (统计) by period
         Index("ix_tickets_phone", "phone"),  # repeat complaints by the same phone
+        Index("ix_tickets_updated_at_id", "updated_at", "id"),  # the API's change feed
+        # Figures: each period column with what its figures count, so that a year's trend is
+        # an index-only scan on PostgreSQL (INCLUDE is ignored elsewhere).
+        Index(
+            "ix_tickets_created_at_figures",
+            "created_at",
+            postgresql_include=["status", "repeat_flag", "accountability_flag"],
+        ),
+        Index("ix_tickets_completion_due_at", "completion_due_at", postgresql_include=["status"]),
+        Index(
+            "ix_tickets_first_callback_at",
+            "first_callback_at",
+            postgresql_include=["first_callback_satisfied"],
+        ),
+        Index(
+            "ix_tickets_last_callback_at",
+            "last_callback_at",
+            postgresql_include=["last_callback_satisfied"],
+        ),
     )
 
 
@@ -148,6 +184,12 @@ class Deadline(Base):
     __table_args__ = (
         Index("ix_deadlines_state_due", "state", "due_at"),
         Index("ix_deadlines_state_next_alert", "state", "next_alert_at"),
+        # Figures: the clocks that came due in a period, read from the index alone.
+        Index(
+            "ix_deadlines_due_at_figures",
+            "due_at",
+            postgresql_include=["ticket_id", "clock", "state", "provisional"],
+        ),
     )
 
 
@@ -188,3 +230,22 @@ class TicketSequence(Base):
 
     day: Mapped[str] = mapped_column(String(8), primary_key=True)  # YYYYMMDD
     last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LedgerExport(Base):
+    """One ledger (台账) export: what it selects, how far the worker got, where the file is.
+
+    queued → running → done | failed; the back office polls the row for progress."""
+
+    __tablename__ = "ledger_exports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    params: Mapped[dict] = mapped_column(JSON, default=dict)  # TicketFilter.to_params()
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    status: Mapped[str] = mapped_column(String(10), default="queued")
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)
+    filename: Mapped[str] = mapped_column(String(200), default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.db import transaction
+from models.core.figures import named_period
 from models.notification.tables import Notification
 from models.people.tables import Staff
-from models.ticket.queries import period_bounds
-from models.ticket.tables import Deadline, Ticket, TicketEvent
+from models.ticket.tables import Deadline, Ticket
 from tests.factories import bind_staff, file_complaint, make_ticket
 
 CUSTOMER = "o_loop_customer"
@@ -276,77 +276,54 @@ def test_show_stays_under_the_reply_limit_with_a_long_timeline(wechat, runtime, 
     assert "第14次进展" in reply and "共 15 条" in reply
 
 
-def test_statistics_on_a_small_known_data_set(wechat, runtime, staff):
+def test_statistics_reply_shows_the_figures_of_the_period_against_targets(wechat, runtime, staff):
     now = datetime.now(UTC) - timedelta(seconds=1)
     old = now - timedelta(days=40)
-    counted = {
-        status: make_ticket(runtime, status=status)
-        for status in ("archived", "resolved", "processing", "received")
-    }
-    make_ticket(runtime, status="invalid")
+    for status in ("archived", "processing", "received", "invalid"):
+        make_ticket(runtime, status=status)
     make_ticket(runtime, status="archived", created_at=old)
+    number = make_ticket(
+        runtime,
+        status="resolved",
+        first_callback_at=now,
+        first_callback_satisfied=False,
+        last_callback_at=now,
+        last_callback_satisfied=True,
+    )
     with transaction(runtime.sessions) as session:
-        ticket_id = session.scalar(select(Ticket.id).where(Ticket.number == counted["processing"]))
-        for kind, at in [("archived", now)] * 3 + [("reopened", now), ("archived", old)]:
-            session.add(
-                TicketEvent(
-                    ticket_id=ticket_id,
-                    kind=kind,
-                    actor_role="officer",
-                    channel="wechat",
-                    created_at=at,
-                )
-            )
-        for state, stopped in [("met", now)] * 3 + [
-            ("late", now),
-            ("met", old),
-            ("superseded", now),
-        ]:
+        ticket_id = session.scalar(select(Ticket.id).where(Ticket.number == number))
+        for state in ("met", "late"):
             session.add(
                 Deadline(
-                    ticket_id=ticket_id,
-                    clock="resolve",
-                    started_at=old,
-                    due_at=now,
-                    state=state,
-                    stopped_at=stopped,
+                    ticket_id=ticket_id, clock="resolve", started_at=old, due_at=now,
+                    state=state, stopped_at=now,
                 )
-            )
+            )  # fmt: skip
         session.add(
             Deadline(
-                ticket_id=ticket_id,
-                clock="investigate",
-                started_at=now,
-                due_at=now,
+                ticket_id=ticket_id, clock="investigate", started_at=old, due_at=now,
                 state="running",
             )
-        )  # broke just now
-        session.add(
-            Deadline(
-                ticket_id=ticket_id,
-                clock="callback",
-                started_at=now,
-                due_at=now + timedelta(hours=2),
-                state="running",
-            )
-        )
+        )  # fmt: skip
 
     for text, title in [("统计", "本月统计"), ("统计 今日", "今日统计"), ("统计本周", "本周统计")]:
         reply = wechat.text(staff["officer"], text)
         assert title in reply
-        assert "受理 4 件，办结 2 件，办结率 50.0%" in reply
-        assert "回访 4 次，满意 3 次，满意率 75.0%" in reply
-        assert "到期时限 5 项，按时 3 项，按时率 60.0%" in reply
+        assert "受理 5 件（有效 4，无效 1）" in reply
+        assert "办结率 25.0%（未达标）（应办结 4 件，已归档 1 件）" in reply
+        assert "首次回访满意率 0.0%（未达标）（首次回访 1 件，满意 0 件）" in reply
+        assert "最终满意率 100.0%（回访 1 件，满意 1 件）" in reply
+        assert "按时率 33.3%（未达标）（到期时限 3 项，按时 1 项）" in reply
+        assert "调查 0/1（0.0%）" in reply and "办结 1/2（50.0%）" in reply
         assert "当前在办 3 件，超期 1 件" in reply
 
 
-def test_period_bounds_start_at_local_midnight_monday_and_the_first() -> None:
+def test_named_periods_start_at_local_midnight_monday_and_the_first() -> None:
     now = datetime(2026, 11, 25, 17, 30, tzinfo=UTC)  # Thursday 01:30 in Shanghai
-    starts = {
-        period: period_bounds(period, now, "Asia/Shanghai")[0]
-        for period in ("today", "week", "month")
+    periods = {
+        name: named_period(name, now, "Asia/Shanghai") for name in ("today", "week", "month")
     }
-    assert starts["today"] == datetime(2026, 11, 26, tzinfo=ZONE)
-    assert starts["week"] == datetime(2026, 11, 23, tzinfo=ZONE)
-    assert starts["month"] == datetime(2026, 11, 1, tzinfo=ZONE)
-    assert period_bounds("month", now, "Asia/Shanghai")[1] == now
+    assert periods["today"].start == datetime(2026, 11, 26, tzinfo=ZONE)
+    assert periods["week"].start == datetime(2026, 11, 23, tzinfo=ZONE)
+    assert periods["month"].start == datetime(2026, 11, 1, tzinfo=ZONE)
+    assert periods["month"].end == datetime(2026, 12, 1, tzinfo=ZONE)

@@ -1,0 +1,1 @@
+"""Periodic bulletins (定期通报): frozen figures of a week or a month."""
