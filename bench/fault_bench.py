@@ -24,6 +24,7 @@ a database is not emptied. What each row counts:
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import sys
 import tempfile
@@ -59,6 +60,7 @@ from tests.faults.support import (  # noqa: E402
 from tests.wechat_client import WeChatTestClient  # noqa: E402
 
 APP_ID, SECRET = "wxbenchapp", "bench-app-secret"
+MSG_IDS = itertools.count(time.time_ns() // 1000)
 STEPS = ("5", "家里燃气表漏气", "幸福路1号", "张三")
 
 
@@ -204,6 +206,7 @@ def order(runtime, redis, fake, workdir, trials, run_id):
             )
         if ticket is None:
             lost += 1
+            _explain_lost(runtime, openid)
         elif (ticket.content, ticket.phone) != (f"燃气表漏气{n}", f"1390000{n:04d}"):
             swapped += 1
     yield {
@@ -214,13 +217,29 @@ def order(runtime, redis, fake, workdir, trials, run_id):
     }
 
 
+def _explain_lost(runtime, openid: str) -> None:
+    from models.inbound import InboundMessage
+
+    with runtime.sessions() as session:
+        rows = session.execute(
+            select(
+                InboundMessage.id, InboundMessage.status, InboundMessage.late, InboundMessage.reply
+            )
+            .where(InboundMessage.openid == openid)
+            .order_by(InboundMessage.id)
+        ).all()
+    for row in rows:
+        print("  lost?", openid, row.id, row.status, row.late, row.reply[:40].replace("\n", " "))
+
+
 def _together(app, runtime, openid: str, first: str, second: str) -> None:
     """The second is sent as soon as the first has arrived (been recorded), while the first
     is still being handled."""
     from models.inbound import InboundMessage
 
-    def send(message: str) -> None:
-        WeChatTestClient(app.test_client(), runtime.settings).text(openid, message)
+    def send(message: str) -> None:  # a MsgId of its own: a repeated one is WeChat's retry
+        poster = WeChatTestClient(app.test_client(), runtime.settings)
+        poster.text(openid, message, msg_id=next(MSG_IDS))
 
     def arrived() -> bool:
         with runtime.sessions() as session:

@@ -60,7 +60,10 @@ class Periodic:
         ).total_seconds()
 
     def late_after(self, settings: Settings) -> float:
-        """Seconds without a finished run after which /healthz warns."""
+        """Seconds without a finished run after which /healthz warns: three intervals (at
+        least `outbox.sweep_late_seconds`), or one cron period and that margin."""
+        if self.cron is not None:
+            return self.period(settings) + settings.outbox.sweep_late_seconds
         return max(settings.outbox.sweep_late_seconds, 3 * self.period(settings))
 
 
