@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/inprocess_bench.py
 	$(BIN)/python bench/sweep_bench.py --tickets 20000
 	$(BIN)/python bench/notify_bench.py --count 300
+	$(BIN)/python bench/list_bench.py --tickets 100000
 
 clean:
 	rm -rf $(VENV) var

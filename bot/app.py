@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 
-from flask import Flask, jsonify
+from flask import Flask
 
 from bot.health import healthz
 from bot.inbox import Inbox
@@ -26,28 +26,23 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     from bot.api.views import register as register_api
     from bot.rate_page import blueprint as rate_page
+    from bot.web import init_web
+    from bot.web.setup import not_found_anywhere
     from bot.webhook import blueprint as webhook
 
     app.register_blueprint(webhook)
     app.register_blueprint(rate_page)
+    init_web(app, runtime)
     register_api(app)
     app.add_url_rule("/healthz", "healthz", healthz)
-    app.register_error_handler(404, _not_found)
-    app.register_error_handler(405, _method_not_allowed)
+    app.register_error_handler(404, not_found_anywhere)
+    app.register_error_handler(405, not_found_anywhere)
     return app
 
 
 def _per_process_secret() -> str:
     log.warning(
         "BIHUAN_WEB__SECRET_KEY is not set: using a random key for this process; "
-        "rating links and open /rate forms will not survive a restart"
+        "back-office sign-ins, rating links and open /rate forms will not survive a restart"
     )
     return secrets.token_urlsafe(32)
-
-
-def _not_found(_error):
-    return jsonify(error="not found"), 404
-
-
-def _method_not_allowed(_error):
-    return jsonify(error="method not allowed"), 405

@@ -23,6 +23,7 @@ def build_policy(settings: Settings) -> DomainPolicy:
         comment=CommentConfig(
             minutes=settings.rating.comment_minutes, max_chars=settings.rating.comment_max_chars
         ),
+        safety=settings.safety,
     )
 
 

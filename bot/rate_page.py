@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from bot import links
+from bot.client import client_address
 from bot.db import transaction
 from bot.links import BUSINESS_SALT as LINK_SALT
 from bot.links import TICKET_SALT, business_link
@@ -395,15 +396,7 @@ def _limit(runtime: Runtime, kind: str, who: str, limit: int) -> None:
 
 
 def _client_address() -> str:
-    hops = _runtime().settings.rating.proxy_hops
-    forwarded = [
-        part.strip()
-        for part in request.headers.get("X-Forwarded-For", "").split(",")
-        if part.strip()
-    ]
-    if hops and len(forwarded) >= hops:
-        return forwarded[-hops]
-    return request.remote_addr or "unknown"
+    return client_address(request, _runtime().settings.rating.proxy_hops)
 
 
 def _form_max_age(runtime: Runtime) -> int:

@@ -18,6 +18,7 @@ from typing import Any, get_origin, get_type_hints
 from croniter import croniter
 
 from models.core.figures import Targets
+from models.core.safety import SafetyConfig
 from models.core.sla import SlaPolicy
 from models.core.workflow import WorkflowConfig
 
@@ -129,6 +130,22 @@ class RatingSettings:
 class WebSettings:
     base_url: str = "http://127.0.0.1:5000"
     secret_key: str = ""
+    session_hours: int = 12
+    login_slow_after: int = 3
+    login_lock_after: int = 10
+    login_address_slow_after: int = 10
+    login_address_lock_after: int = 30
+    login_lock_minutes: int = 15
+    full_phone_roles: list = field(
+        default_factory=lambda: ["officer", "clerk", "handler", "dept_head"]
+    )
+    page_size: int = 25
+    media_dir: str = ""
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies carry Secure when the back office is served over HTTPS."""
+        return self.base_url.startswith("https://")
 
 
 @dataclass(frozen=True)
@@ -197,6 +214,7 @@ class Settings:
     sla: SlaPolicy = field(default_factory=SlaPolicy)
     calendar: CalendarSettings = field(default_factory=CalendarSettings)
     workflow: WorkflowConfig = field(default_factory=WorkflowConfig)
+    safety: SafetyConfig = field(default_factory=SafetyConfig)
     rating: RatingSettings = field(default_factory=RatingSettings)
     web: WebSettings = field(default_factory=WebSettings)
     menu: MenuSettings = field(default_factory=MenuSettings)
@@ -376,6 +394,7 @@ def validate(settings: Settings) -> Settings:
         if not 0 < float(fraction) < 1:
             raise SettingsError(f"invalid setting sla.remind_at: {fraction} is not between 0 and 1")
     _validate_rating(settings.rating)
+    _validate_web(settings.web)
     _validate_api(settings.api)
     for key in ("weekly_cron", "monthly_cron"):
         if not croniter.is_valid(getattr(settings.bulletin, key)):
@@ -470,6 +489,26 @@ def _validate_rating(rating: RatingSettings) -> None:
             raise SettingsError(
                 f"invalid setting rating.frame_origins: {origin!r} is not an http(s) origin"
             )
+
+
+def _validate_web(web: WebSettings) -> None:
+    from models.core.labels import STAFF_ROLES
+
+    for key in ("session_hours", "login_lock_minutes", "page_size"):
+        if getattr(web, key) <= 0:
+            raise SettingsError(f"invalid setting web.{key}: must be positive")
+    for prefix in ("login", "login_address"):
+        slow, lock = getattr(web, f"{prefix}_slow_after"), getattr(web, f"{prefix}_lock_after")
+        if not 0 < slow < lock:
+            raise SettingsError(
+                f"invalid setting web.{prefix}_slow_after: must be positive and below "
+                f"web.{prefix}_lock_after"
+            )
+    unknown = set(web.full_phone_roles) - set(STAFF_ROLES)
+    if unknown:
+        raise SettingsError(
+            f"invalid setting web.full_phone_roles: unknown roles {sorted(unknown)}"
+        )
 
 
 def _validate_api(api: ApiSettings) -> None:

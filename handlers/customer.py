@@ -23,7 +23,6 @@ from models.core.labels import STATUS_LABELS
 from models.core.words import HOTLINE_WORDS, LIST_WORDS, START_WORDS
 from models.people import customers
 from models.ticket import intake as tickets
-from models.ticket import repeats
 from models.ticket.tables import Ticket
 
 QUERY_ONE = re.compile(r"^(?:查询|查看)\s*(TS\d{12})$", re.IGNORECASE)
@@ -111,17 +110,15 @@ def _file_ticket(turn: Turn, draft, state) -> Ticket:
     customer.name, customer.phone = draft.name, draft.phone
     workflow = ctx.policy.workflow
     department = tickets.general_department(ctx.session, workflow.general_department)
-    ticket = tickets.create_wechat_ticket(
+    return tickets.create_wechat_ticket(
         ctx.session,
         customer,
         draft,
         ctx.now,
-        timezone=ctx.policy.timezone,
+        policy=ctx.policy,
         receiving_department=department,
         intake_key=intake_key,
     )
-    repeats.link_repeat(ctx.session, ticket, ctx.now, workflow.repeat_window_days)
-    return ticket
 
 
 # --- 我的投诉 / 查询 / 服务电话 --------------------------------------------------------------

@@ -41,6 +41,8 @@ KIND_LABELS = {
     "invalid_reason": "无效投诉说明",
     "late_reply": "消息已处理",
     "delivery_unsure": "消息可能未送达",
+    "government_intake": "政府平台投诉待批转",
+    "urgent": "燃气泄漏紧急投诉",
     "bulletin": "定期通报",
 }
 

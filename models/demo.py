@@ -20,6 +20,7 @@ DEMO_STAFF = (
     ("赵磊", "市场发展部", "dept_head"),
     ("陈静", "市场发展部", "handler"),
     ("刘洋", "客户服务部", "handler"),
+    ("吴文", "客户服务部", "clerk"),  # registers hotline and walk-in complaints
 )
 
 

@@ -6,7 +6,7 @@ from models.bulletin.tables import Bulletin
 from models.chat_state import ChatState
 from models.inbound import InboundMessage, PushNonce
 from models.notification.tables import Notification
-from models.people.tables import BindingCode, Customer, Department, Staff
+from models.people.tables import BindingCode, Customer, Department, LoginThrottle, Staff
 from models.rating.tables import BusinessRecord, Rating, RatingCallback, RatingNotice, RatingRecord
 from models.sweeps import SweepRun
 from models.ticket.tables import (
@@ -36,6 +36,7 @@ __all__ = [
     "SlaBreach",
     "Department",
     "InboundMessage",
+    "LoginThrottle",
     "PushNonce",
     "Rating",
     "RatingCallback",

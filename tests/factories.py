@@ -28,6 +28,7 @@ def add_ticket(
     status: str = "assigned",
     handler: str | None = "王芳",
     department: str | None = "运行维护部",
+    registered_by: str | None = None,
     **columns,
 ) -> Ticket:
     """A ticket in `status` (no deadlines, no events unless the caller adds them)."""
@@ -35,15 +36,17 @@ def add_ticket(
     def department_id(name):
         return session.scalar(select(Department.id).where(Department.name == name))
 
+    def staff_id(name):
+        return session.scalar(select(Staff.id).where(Staff.name == name)) if name else None
+
     values = dict(
         number=next_ticket_number(session, now, "Asia/Shanghai"),
         status=status,
         severity="general",
         receiving_department_id=department_id("综合管理部"),
         handling_department_id=department_id(department) if department else None,
-        handler_id=session.scalar(select(Staff.id).where(Staff.name == handler))
-        if handler
-        else None,
+        handler_id=staff_id(handler),
+        registered_by_id=staff_id(registered_by),
         appeal_type="维修",
         customer_name="张三",
         phone="13800138000",
@@ -61,9 +64,11 @@ def add_ticket(
     return ticket
 
 
-def file_complaint(wechat, openid=OPENID, phone="13800138000"):
+def file_complaint(
+    wechat, openid=OPENID, phone="13800138000", content="家里燃气表不走字，报修三天没人来"
+):
     replies = [wechat.click(openid, "COMPLAINT_NEW")]
-    for answer in ("5", "家里燃气表漏气，有明显气味", "幸福路1号3栋201", "张三", phone, "1"):
+    for answer in ("5", content, "幸福路1号3栋201", "张三", phone, "1"):
         replies.append(wechat.text(openid, answer))
     return replies
 
@@ -93,9 +98,10 @@ NAMES = {
 def bind_staff(runtime) -> dict[str, str]:
     """Bind the demo staff (and a clerk) by writing their openids; returns role → openid."""
     with transaction(runtime.sessions) as session:
-        general = session.scalar(select(Department).where(Department.name == "综合管理部"))
-        session.add(Staff(name="吴文", role="clerk", department_id=general.id))
-        session.flush()
+        if session.scalar(select(Staff).where(Staff.name == "吴文")) is None:
+            general = session.scalar(select(Department).where(Department.name == "综合管理部"))
+            session.add(Staff(name="吴文", role="clerk", department_id=general.id))
+            session.flush()
         for key, name in NAMES.items():
             staff = session.scalar(select(Staff).where(Staff.name == name))
             staff.openid = OPENIDS[key]
@@ -122,10 +128,13 @@ def event_count(runtime, number: str) -> int:
         )
 
 
-def invoke(runtime, *args):
+def invoke(runtime, *args, input: str | None = None):
+    """Run `bihuan ARGS` on this runtime; `input` is what standard input holds."""
     obj = cli_module.Obj()
     obj._settings, obj._runtime = runtime.settings, runtime
-    return CliRunner().invoke(cli_module.cli, list(args), obj=obj, catch_exceptions=False)
+    return CliRunner().invoke(
+        cli_module.cli, list(args), obj=obj, input=input, catch_exceptions=False
+    )
 
 
 CUSTOMER = "o_loop_customer"

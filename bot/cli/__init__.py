@@ -16,6 +16,7 @@ from bot.cli.ledger import ledger
 from bot.cli.menu import push
 from bot.cli.obj import Obj
 from bot.cli.staff import staff
+from bot.cli.user import user
 from bot.logs import setup_logging
 from bot.settings import SettingsError
 
@@ -163,6 +164,7 @@ def inbound_replay(obj: Obj) -> None:
 
 
 cli.add_command(staff)
+cli.add_command(user)
 cli.add_command(business)
 cli.add_command(worker)
 cli.add_command(cron)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -349,6 +350,20 @@ _PARSERS = {
     "name": _parse_name,
     "phone": _parse_phone,
 }
+
+
+def check_complaint(values: Mapping[str, str], config: ConversationConfig) -> tuple[Draft, dict]:
+    """A whole complaint at once (the back office's intake form), by the same rules as the
+    chat's steps: the draft of the accepted fields, and per refused field the chat's hint."""
+    draft, problems = Draft(), {}
+    for name in STEPS:
+        raw = str(values.get(name, "")).strip()
+        outcome = _PARSERS[name](draft, raw, _key(raw), config)
+        if isinstance(outcome, str):
+            problems[name] = outcome
+        else:
+            draft = outcome
+    return draft, problems
 
 
 # --- helpers --------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from models.core.comment import CommentConfig
 from models.core.conversation import ConversationConfig
 from models.core.deadline_policy import DeadlinePolicy
 from models.core.rating_policy import RatingPolicy
+from models.core.safety import SafetyConfig
 from models.core.workflow import WorkflowConfig
 
 
@@ -19,6 +20,7 @@ class DomainPolicy:
     rating: RatingPolicy
     conversation: ConversationConfig
     comment: CommentConfig
+    safety: SafetyConfig = SafetyConfig()
 
     @property
     def timezone(self) -> str:

@@ -29,12 +29,17 @@ Decisions where the product text is silent:
 - escalate must raise the severity (一般 < 复杂 < 重大) and does not touch escalation_level,
   which counts reopen rounds. Escalating a received general ticket starts the route clock.
 - Resolve notifies the officer (``phone`` tells whether a phone call-back is needed now) and,
-  when the ticket has a customer, the customer; delivery is the notification layer's job.
+  when the ticket has a customer, the customer; delivery is the notification layer's job. A
+  ticket of another channel than WeChat (or with no customer account) is called back by phone:
+  resolving it puts the call-back on the officer's list (``phone_callback``).
 - Reopen keeps the result column (the new resolve overwrites it) and also tells the handler.
 - The first assignment of a repeat ticket marks the assignment notice ``repeat``; with an
   overdue repeat (accountability, ``repeat_flags``) it also notifies officer and leader.
-- SYSTEM and CLERK make no moves; officer, leader, executive, clerk and system see every
-  ticket; handlers and heads see their department's (handling or receiving) tickets.
+- SYSTEM and CLERK make no moves; officer, leader, executive and system see every ticket;
+  handlers and heads see their department's (handling or receiving) tickets; a clerk sees the
+  tickets they registered (登记).
+- A new ticket (any channel) tells the leaders at once when it comes from a government
+  platform (they route it, 流程2) and the officer when it reports a gas leak (``initial_notices``).
 
 Additions to the agreed interface: ``Actor.customer_id``; ``Move.department_name`` and
 ``Move.handler_name`` (timeline text only); ``WorkflowConfig.max_extension_workdays``;
@@ -45,6 +50,7 @@ Additions to the agreed interface: ``Actor.customer_id``; ``Move.department_name
 
 from __future__ import annotations
 
+from models.core.payload import Payload
 from models.core.workflow_moves import build_outcome, normalize_amount
 from models.core.workflow_rules import (
     gate_refusal,
@@ -92,11 +98,12 @@ __all__ = [
     "can_view",
     "decide",
     "initial_clocks",
+    "initial_notices",
     "normalize_amount",
     "repeat_flags",
 ]
 
-SEES_EVERY_TICKET = frozenset({Role.OFFICER, Role.LEADER, Role.EXECUTIVE, Role.CLERK, Role.SYSTEM})
+SEES_EVERY_TICKET = frozenset({Role.OFFICER, Role.LEADER, Role.EXECUTIVE, Role.SYSTEM})
 
 
 def decide(ticket: TicketSnapshot, actor: Actor, move: Move, config: WorkflowConfig) -> Outcome:
@@ -120,6 +127,8 @@ def can_view(ticket: TicketSnapshot, actor: Actor) -> bool:
         return True
     if actor.role is Role.CUSTOMER:
         return is_owner_customer(ticket, actor)
+    if actor.role is Role.CLERK:
+        return actor.staff_id is not None and actor.staff_id == ticket.registered_by_id
     if is_assigned_handler(ticket, actor):
         return True
     departments = {ticket.handling_department_id, ticket.receiving_department_id} - {None}
@@ -131,3 +140,17 @@ def initial_clocks(severity: Severity) -> tuple[ClockChange, ...]:
     if severity is Severity.GENERAL:
         return ()
     return (ClockChange("start", "route"),)
+
+
+def initial_notices(ticket: TicketSnapshot, urgent: bool) -> tuple[Notice, ...]:
+    """Who must hear of a new ticket at once: the leaders route a government-platform ticket
+    (政府投诉平台转来的投诉，统一由分管领导批转); the officer hears of a reported gas leak."""
+    payload = Payload(ticket_id=ticket.id, number=ticket.number)
+    notices = []
+    if ticket.source_channel == GOVERNMENT_CHANNEL:
+        notices.append(
+            Notice("leader", "government_intake", payload.but(stage="政府平台投诉待批转"))
+        )
+    if urgent:
+        notices.append(Notice("officer", "urgent", payload.but(stage="客户反映燃气泄漏")))
+    return tuple(notices)

@@ -187,8 +187,14 @@ def _progress(ticket: TicketSnapshot, actor: Actor, move: Move, config: Workflow
 
 def _resolve(ticket: TicketSnapshot, actor: Actor, move: Move, config: WorkflowConfig) -> Outcome:
     result = _required_text(move, "缺少处理结果")
-    changes = _changes(ticket, status=Status.RESOLVED, result=result, explanation_pending=False)
     phone = ticket.customer_id is None or ticket.source_channel != WECHAT_CHANNEL
+    changes = _changes(
+        ticket,
+        status=Status.RESOLVED,
+        result=result,
+        explanation_pending=False,
+        phone_callback=ticket.phone_callback or phone,
+    )
     notices = [Notice("officer", "callback_request", _payload(ticket, result=result, phone=phone))]
     if ticket.customer_id is not None:
         notices.append(Notice("customer", "callback_request", _payload(ticket, result=result)))

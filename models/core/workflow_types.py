@@ -129,6 +129,8 @@ class TicketSnapshot:
     customer_id: int | None = None
     has_open_repeat: bool = False
     repeat_overdue: bool = False
+    registered_by_id: int | None = None  # the staff member who registered it (登记人)
+    phone_callback: bool = False  # a phone call-back (电话回访) is on the officer's list
 
 
 @dataclass(frozen=True)

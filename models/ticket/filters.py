@@ -8,12 +8,15 @@ what a figure counts.
 - ``period``: received (登记) in the period; with ``measure`` it is the figure's period.
 - ``measure``: the tickets behind one figure (`models.figures.sources.MEASURES`), in the
   period and scope of the other fields (``clock`` and ``stars`` narrow it further).
-- ``search``: a ticket number, a phone number, a 户号 or part of the address.
+- ``search``: a ticket number, a phone number (or its last four digits), a 户号, the
+  government platform's number, the customer's name, or part of the address.
+- ``urgent`` / ``callback``: a reported gas leak; a phone call-back waiting (the officer's list).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
@@ -21,12 +24,13 @@ from sqlalchemy import ColumnElement, or_
 
 from models.core.figures import EVERYTHING, OPEN_STATUSES, Period, Scope, between
 from models.core.labels import SEVERITY_LABELS, STATUS_LABELS
+from models.core.phones import normalize_phone
 from models.figures.sources import MEASURES, overdue_condition, responsible_department
 from models.figures.sources import tickets_behind as figure_tickets
 from models.ticket.tables import Ticket
 
 OPEN = "open"  # a status filter meaning every status still in the loop
-FLAGS = ("overdue", "repeat", "accountability")
+FLAGS = ("overdue", "repeat", "accountability", "urgent", "callback")
 TICKET_NUMBER = re.compile(r"TS\d{12}", re.IGNORECASE)
 SEARCH_CHARS = 50
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # a figure's drill-down without a period
@@ -47,6 +51,8 @@ class TicketFilter:
     overdue: bool = False
     repeat: bool = False
     accountability: bool = False
+    urgent: bool = False  # a reported gas leak (燃气泄漏)
+    callback: bool = False  # a phone call-back waits on the officer's list (待电话回访)
     period: Period | None = None
     search: str = ""
     measure: str = ""
@@ -101,6 +107,8 @@ PARAMS = {
     "overdue": "overdue",
     "repeat": "repeat",
     "accountability": "accountability",
+    "urgent": "urgent",
+    "callback": "callback",
     "search": "q",
     "measure": "measure",
     "clock": "clock",
@@ -170,6 +178,10 @@ def where(selection: TicketFilter, now: datetime) -> list[ColumnElement[bool]]:
         conditions.append(Ticket.repeat_flag.is_(True))
     if selection.accountability:
         conditions.append(Ticket.accountability_flag.is_(True))
+    if selection.urgent:
+        conditions.append(Ticket.urgent.is_(True))
+    if selection.callback:
+        conditions.append(Ticket.phone_callback.is_(True))
     if selection.search:
         conditions.append(_search(selection.search))
     return conditions
@@ -197,14 +209,24 @@ def _status(status: str | None) -> list[ColumnElement[bool]]:
 
 
 def _search(text: str) -> ColumnElement[bool]:
-    text = text.strip()
+    text = unicodedata.normalize("NFKC", text).strip()
     if TICKET_NUMBER.fullmatch(text):
         return Ticket.number == text.upper()
     digits = re.sub(r"[\s-]", "", text)
     like = f"%{_escape(text)}%"
-    options = [Ticket.address.like(like, escape="\\"), Ticket.gas_account == text]
+    options = [
+        Ticket.address.like(like, escape="\\"),
+        Ticket.gas_account == text,
+        Ticket.external_number == text,  # the government platform's number
+        Ticket.customer_name == text,
+    ]
+    phone = normalize_phone(text)
+    if phone:
+        options.append(Ticket.phone == phone)  # 0558 2703802 finds 0558-2703802
     if digits.isdigit():
         options += [Ticket.phone == digits, Ticket.number.like(f"%{digits}%")]
+        if len(digits) == 4:
+            options.append(Ticket.phone.endswith(digits))  # 尾号
     return or_(*options)
 
 

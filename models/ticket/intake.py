@@ -1,7 +1,9 @@
-"""Ticket queries and creation, as functions taking a session. They never commit."""
+"""Ticket creation (受理) for every channel, and the lookups it needs, as functions taking a
+session. They never commit."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -9,9 +11,21 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from models.core.workflow import WECHAT_CHANNEL, Actor, Role
+from models.core.labels import SEVERITY_LABELS
+from models.core.policy import DomainPolicy
+from models.core.safety import reports_gas_leak
+from models.core.workflow import (
+    WECHAT_CHANNEL,
+    Actor,
+    Role,
+    Severity,
+    initial_clocks,
+    initial_notices,
+)
+from models.notification import outbox as notifications
 from models.people.tables import Customer, Department
-from models.ticket import timeline
+from models.ticket import repeats, timeline
+from models.ticket.service import apply_clock, snapshot
 from models.ticket.tables import Ticket, TicketSequence
 
 MATTER_CHARS = 30
@@ -62,44 +76,112 @@ def general_department(session: Session, name: str) -> Department | None:
     return session.scalar(select(Department).where(Department.name == name))
 
 
+@dataclass(frozen=True)
+class NewTicket:
+    """What a new ticket is made of, whatever its channel (投诉来源): the policy form's fields
+    as received, plus the references known at intake."""
+
+    source_channel: str
+    appeal_type: str
+    customer_name: str
+    phone: str
+    address: str
+    content: str
+    complained_at: datetime
+    matter: str = ""
+    attachments: tuple[dict, ...] = ()
+    latitude: float | None = None
+    longitude: float | None = None
+    severity: Severity = Severity.GENERAL
+    receiving_department_id: int | None = None
+    external_number: str = ""  # the government platform's number (12345…)
+    gas_account: str = ""  # 户号
+    customer_id: int | None = None
+    intake_key: str | None = None
+
+
+def create_ticket(
+    session: Session, new: NewTicket, actor: Actor, now: datetime, policy: DomainPolicy
+) -> Ticket:
+    """The one way a ticket comes to be, for every channel: numbered, its receipt on the
+    timeline, linked to the customer's earlier ticket (重复投诉), flagged urgent when it reports
+    a gas leak, its first clocks started and whoever must act at once told."""
+    ticket = Ticket(
+        number=next_ticket_number(session, now, policy.timezone),
+        intake_key=new.intake_key,
+        status="received",
+        severity=str(new.severity),
+        receiving_department_id=new.receiving_department_id,
+        appeal_type=new.appeal_type,
+        customer_id=new.customer_id,
+        customer_name=new.customer_name,
+        phone=new.phone,
+        source_channel=new.source_channel,
+        complained_at=new.complained_at,
+        address=new.address,
+        latitude=new.latitude,
+        longitude=new.longitude,
+        matter=new.matter or summarize(new.content) or NO_TEXT,
+        content=new.content or NO_TEXT,
+        attachments=list(new.attachments),
+        external_number=new.external_number,
+        gas_account=new.gas_account,
+        urgent=reports_gas_leak((new.matter, new.content), policy.safety.leak_words),
+        registered_by_id=actor.staff_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(ticket)
+    session.flush()
+    timeline.record(session, ticket, "received", actor, receipt_text(new, actor), now)
+    repeats.link_repeat(session, ticket, now, policy.workflow.repeat_window_days)
+    for change in initial_clocks(new.severity):
+        apply_clock(session, ticket, change, now, policy.deadlines)
+    for notice in initial_notices(snapshot(ticket), ticket.urgent):
+        notifications.notify(session, notice.recipient, notice.kind, ticket, notice.payload, now)
+    return ticket
+
+
+def receipt_text(new: NewTicket, actor: Actor) -> str:
+    """The first line of the timeline: how the complaint came in."""
+    if actor.role is Role.CUSTOMER:
+        return f"客户通过{new.source_channel}提交投诉（{new.appeal_type}）"
+    text = f"登记{new.source_channel}投诉（{new.appeal_type}）"
+    if new.external_number:
+        text += f"，平台编号 {new.external_number}"
+    if new.severity is not Severity.GENERAL:
+        text += f"，{SEVERITY_LABELS[new.severity]}投诉"
+    return text
+
+
 def create_wechat_ticket(
     session: Session,
     customer: Customer,
     draft,
     now: datetime,
     *,
-    timezone: str,
+    policy: DomainPolicy,
     receiving_department: Department | None,
     intake_key: str,
 ) -> Ticket:
-    """The ticket for a confirmed WeChat complaint, with its first timeline event."""
-    ticket = Ticket(
-        number=next_ticket_number(session, now, timezone),
-        intake_key=intake_key,
-        status="received",
-        severity="general",
-        receiving_department_id=receiving_department.id if receiving_department else None,
+    """The ticket for a confirmed WeChat complaint."""
+    new = NewTicket(
+        source_channel=WECHAT_CHANNEL,
         appeal_type=draft.appeal_type,
-        customer_id=customer.id,
         customer_name=draft.name,
         phone=draft.phone,
-        source_channel=WECHAT_CHANNEL,
-        complained_at=now,
         address=draft.address,
+        content=draft.content,
+        complained_at=now,
+        attachments=tuple(draft.attachments),
         latitude=draft.latitude,
         longitude=draft.longitude,
-        matter=summarize(draft.content) or NO_TEXT,
-        content=draft.content or NO_TEXT,
-        attachments=list(draft.attachments),
-        created_at=now,
-        updated_at=now,
+        receiving_department_id=receiving_department.id if receiving_department else None,
+        customer_id=customer.id,
+        intake_key=intake_key,
     )
-    session.add(ticket)
-    session.flush()
     customer_actor = Actor(role=Role.CUSTOMER, name=draft.name, channel="wechat")
-    text = f"客户通过{WECHAT_CHANNEL}提交投诉（{draft.appeal_type}）"
-    timeline.record(session, ticket, "received", customer_actor, text, now)
-    return ticket
+    return create_ticket(session, new, customer_actor, now, policy)
 
 
 def summarize(content: str) -> str:

@@ -17,6 +17,7 @@ from models.core.deadline_policy import DeadlinePolicy
 from models.core.policy import DomainPolicy
 from models.core.workflow import (
     Actor,
+    ClockChange,
     Move,
     MoveRefused,
     Outcome,
@@ -34,7 +35,7 @@ from models.ticket.tables import Ticket
 
 CALLBACK_DONE = ("archived", "reopened")
 
-__all__ = ["MoveRefused", "actor_for_staff", "perform", "snapshot"]
+__all__ = ["MoveRefused", "actor_for_staff", "apply_clock", "perform", "snapshot"]
 
 
 def snapshot(ticket: Ticket) -> TicketSnapshot:
@@ -57,6 +58,8 @@ def snapshot(ticket: Ticket) -> TicketSnapshot:
         customer_id=ticket.customer_id,
         has_open_repeat=ticket.repeat_flag,
         repeat_overdue=ticket.accountability_flag,
+        registered_by_id=ticket.registered_by_id,
+        phone_callback=ticket.phone_callback,
     )
 
 
@@ -84,7 +87,7 @@ def perform(
         session, ticket, outcome.event_kind, actor, outcome.event_text, now, from_status=from_status
     )
     for change in outcome.clocks:
-        _apply_clock(session, ticket, change, now, policy.deadlines)
+        apply_clock(session, ticket, change, now, policy.deadlines)
     for notice in outcome.notices:
         notifications.notify(session, notice.recipient, notice.kind, ticket, notice.payload, now)
     return outcome
@@ -112,15 +115,29 @@ def _apply_changes(ticket: Ticket, changes: dict, now: datetime, policy: DomainP
         setattr(ticket, column, value)
     if changes.get("status") == Status.RESOLVED:
         ticket.resolved_on = now.astimezone(_zone(policy)).date()
-        ticket.responsible_person = ticket.handler.name if ticket.handler else ""
+        ticket.responsible_person = responsible_person(ticket)
+
+
+def responsible_person(ticket: Ticket) -> str:
+    """负责人 on the form: the handling department's head (承办部门负责人签字, the policy's
+    第四条 1), or the handler when the department has no head."""
+    department = ticket.handling_department
+    heads = [
+        member
+        for member in (department.staff if department is not None else [])
+        if member.role == "dept_head" and member.active
+    ]
+    if heads:
+        return min(heads, key=lambda member: member.id).name
+    return ticket.handler.name if ticket.handler else ""
 
 
 def _zone(policy: DomainPolicy) -> ZoneInfo:
     return ZoneInfo(policy.timezone)
 
 
-def _apply_clock(
-    session: Session, ticket: Ticket, change, now: datetime, policy: DeadlinePolicy
+def apply_clock(
+    session: Session, ticket: Ticket, change: ClockChange, now: datetime, policy: DeadlinePolicy
 ) -> None:
     if change.action == "start":
         deadlines.start(session, ticket, change.clock, now, policy)

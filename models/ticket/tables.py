@@ -81,6 +81,10 @@ class Ticket(Base):
     # A phone call-back (电话回访) is on the officer's list: no answer in the chat in time, an
     # unsubscribed customer, or a customer of another channel.
     phone_callback: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A reported gas leak or smell of gas (燃气安全): shown first, the officer told at once.
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Who registered it in the back office (登记人); None for WeChat complaints.
+    registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # For the figures (models.figures), kept by the clocks and `perform` so that a year of
@@ -115,6 +119,13 @@ class Ticket(Base):
     __table_args__ = (
         Index("ix_tickets_customer_created", "customer_id", "created_at"),
         Index("ix_tickets_phone", "phone"),  # repeat complaints by the same phone
+        # The back office's list: a department's or a clerk's tickets, search by 户号 and the
+        # government platform's number.
+        Index("ix_tickets_handling_department", "handling_department_id", "id"),
+        Index("ix_tickets_receiving_department", "receiving_department_id", "id"),
+        Index("ix_tickets_registered_by", "registered_by_id", "id"),
+        Index("ix_tickets_gas_account", "gas_account"),
+        Index("ix_tickets_external_number", "external_number"),
         Index("ix_tickets_updated_at_id", "updated_at", "id"),  # the API's change feed
         # Figures: each period column with what its figures count, so that a year's trend is
         # an index-only scan on PostgreSQL (INCLUDE is ignored elsewhere).

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from bot.inbox import Inbox
-from models.people.tables import Customer
+from models.notification.tables import Notification
+from models.people.tables import Customer, Staff
 from models.ticket.tables import Ticket, TicketEvent
 from tests.factories import OPENID, file_complaint
 
@@ -24,7 +25,7 @@ def test_subscribe_complain_confirm_and_query(wechat, runtime, demo):
         assert ticket.number in confirmation
         assert ticket.appeal_type == "维修" and ticket.source_channel == "微信公众号"
         assert ticket.customer_name == "张三" and ticket.phone == "13800138000"
-        assert ticket.address == "幸福路1号3栋201" and "漏气" in ticket.content
+        assert ticket.address == "幸福路1号3栋201" and "不走字" in ticket.content
         assert ticket.status == "received"
         assert ticket.receiving_department.name == "综合管理部"
         events = session.scalars(select(TicketEvent).filter_by(ticket_id=ticket.id)).all()
@@ -35,7 +36,7 @@ def test_subscribe_complain_confirm_and_query(wechat, runtime, demo):
     assert number in listing and "已受理" in listing
     assert number in wechat.click(OPENID, "COMPLAINT_MINE")
     detail = wechat.text(OPENID, f"查询 {number.lower()}")
-    assert "漏气" in detail and "维修" in detail
+    assert "不走字" in detail and "维修" in detail
 
 
 def test_ticket_number_is_ts_date_and_daily_sequence(wechat, runtime):
@@ -56,7 +57,19 @@ def test_another_customers_ticket_answers_as_if_it_did_not_exist(wechat, runtime
     stranger = wechat.text("o_stranger", f"查询 {number}")
     missing = wechat.text("o_stranger", "查询 TS209901010001")
     assert stranger == missing.replace("TS209901010001", number)
-    assert "漏气" not in stranger
+    assert "不走字" not in stranger
+
+
+def test_a_complaint_reporting_gas_is_urgent_and_the_officer_is_told(wechat, runtime, demo):
+    file_complaint(wechat, content="厨房里一直有燃气味，阀门附近最浓")
+    file_complaint(wechat, "o_other", "13900139000")
+    with runtime.sessions() as session:
+        leak, meter = session.scalars(select(Ticket).order_by(Ticket.id)).all()
+        assert (leak.urgent, meter.urgent) == (True, False)
+        alerts = session.scalars(select(Notification).filter_by(kind="urgent")).all()
+        assert [(row.ticket_id, session.get(Staff, row.staff_id).name) for row in alerts] == [
+            (leak.id, "周敏")
+        ]
 
 
 def test_confirming_twice_creates_one_ticket(wechat, runtime):

@@ -38,7 +38,7 @@ MONEY_PENDING = {
 CASES = {
     "帮助": (None, "帮助", set(ROLES)),
     "待办": (None, "待办", {"handler", "dept_head", "officer"}),
-    "查看": ({}, "查看 {n}", set(ROLES)),
+    "查看": ({"registered_by": "吴文"}, "查看 {n}", set(ROLES)),  # the clerk registered it
     "接单": ({}, "接单 {n}", HANDLERS_AND_HEAD),
     "进展": ({"status": "processing"}, "进展 {n} 已上门检查", HANDLERS_AND_HEAD),
     "办结": ({"status": "processing"}, "办结 {n} 已更换燃气表", HANDLERS_AND_HEAD),

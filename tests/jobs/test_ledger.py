@@ -88,7 +88,7 @@ def test_the_ledger_has_every_ticket_with_its_clocks_call_backs_and_rating(
     assert first[column("投诉时间")] == datetime(2026, 11, 2, 9, 0)
     assert first[column("处理结果")] == "已复查"
     assert first[column("承办部门")] == "运行维护部"
-    assert first[column("负责人")] == "王芳"
+    assert first[column("负责人")] == "李强"  # the handling department's head, as on the form
     assert first[column("办结日期")] == datetime(2026, 11, 5)
     assert first[column("状态")] == "已归档"
     assert first[column("重办轮次")] == 1

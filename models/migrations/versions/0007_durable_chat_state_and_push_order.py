@@ -1,7 +1,7 @@
 """durable chat state, push order and nonces, sweep runs, sends in doubt
 
 Revision ID: 0007
-Revises: 0009
+Revises: 0008
 Create Date: 2026-11-29 01:00:42.665132
 
 Existing rows: pushes are not late, notifications not in doubt (server defaults).
@@ -13,7 +13,7 @@ import models.base
 
 
 revision = '0007'
-down_revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

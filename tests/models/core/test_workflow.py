@@ -21,6 +21,7 @@ from models.core.workflow import (
     can_view,
     decide,
     initial_clocks,
+    initial_notices,
     repeat_flags,
 )
 
@@ -375,6 +376,14 @@ def test_resolve_stores_the_result_and_asks_for_a_callback() -> None:
     assert [n.payload.phone for n in hotline_outcome.notices] == [True]
 
 
+def test_resolving_a_ticket_of_another_channel_puts_the_phone_call_back_on_the_list() -> None:
+    hotline = ticket(source_channel="24小时客服热线", customer_id=None)
+    outcome = decide(hotline, ACTORS[Role.HANDLER], Move("resolve", text="已修复"), CONFIG)
+    assert outcome.changes["phone_callback"] is True
+    wechat = decide(ticket(), ACTORS[Role.HANDLER], Move("resolve", text="已修复"), CONFIG)
+    assert "phone_callback" not in wechat.changes
+
+
 def test_satisfied_callback_archives() -> None:
     snapshot = ticket(status=Status.RESOLVED)
     move = Move("callback", satisfied=True)
@@ -506,6 +515,29 @@ def test_allowed_moves_for_a_handler_on_a_processing_ticket() -> None:
 )
 def test_can_view(actor: Actor, visible: bool) -> None:
     assert can_view(ticket(), actor) is visible
+
+
+def test_a_clerk_sees_only_the_tickets_they_registered() -> None:
+    clerk = ACTORS[Role.CLERK]
+    assert can_view(ticket(registered_by_id=clerk.staff_id), clerk) is True
+    assert can_view(ticket(registered_by_id=None), clerk) is False
+    assert can_view(ticket(registered_by_id=61), clerk) is False
+
+
+@pytest.mark.parametrize(
+    ("channel", "urgent", "expected"),
+    [
+        ("微信公众号", False, set()),
+        ("24小时客服热线", False, set()),
+        ("政府投诉平台", False, {("leader", "government_intake")}),
+        ("来访", True, {("officer", "urgent")}),
+        ("政府投诉平台", True, {("leader", "government_intake"), ("officer", "urgent")}),
+    ],
+)
+def test_a_new_ticket_tells_who_must_act_at_once(channel: str, urgent: bool, expected) -> None:
+    notices = initial_notices(ticket(status=Status.RECEIVED, source_channel=channel), urgent)
+    assert {(n.recipient, n.kind) for n in notices} == expected
+    assert all(n.payload.number == "TS202611280001" for n in notices)
 
 
 def test_customer_without_id_cannot_view_an_anonymous_ticket() -> None:
