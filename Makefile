@@ -27,8 +27,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot handlers models jobs tests bench
-	$(BIN)/ruff format --check bot handlers models jobs tests bench
+	$(BIN)/ruff check bot handlers models jobs tests bench gunicorn.conf.py
+	$(BIN)/ruff format --check bot handlers models jobs tests bench gunicorn.conf.py
 	$(BIN)/lint-imports
 
 bench: $(STAMP)

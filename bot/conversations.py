@@ -1,28 +1,86 @@
-"""Complaint conversations in progress, kept in Redis under a TTL (one key per openid).
+"""Complaint conversations in progress (投诉草稿), kept in the database (`chat_states`), one
+row per openid, and the `StateAccess` every per-openid store reads and writes through.
 
-The state machine itself decides expiry from `updated_at`; the TTL only collects garbage, and
-is longer than the idle limit so that the next message can still say the draft expired.
+A store bound to a push (`StateAccess.bound`) works in that push's transaction, so a step is
+saved exactly when the push is recorded as handled, and a restart of Redis loses nothing.
+Unbound (tests, the command line) each call is a short transaction of its own.
+
+The state machine itself decides expiry from `updated_at`; the row's `expires_at` only
+collects garbage, and is later than the idle limit so that the next message can still say
+the draft expired.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
-from redis import Redis
+from sqlalchemy.orm import Session, sessionmaker
 
+from bot.db import transaction
+from models import chat_state
 from models.core.conversation import ConversationState
 
-KEY = "bihuan:conversation:{openid}"
 GRACE_SECONDS = 24 * 3600
+KIND = "conversation"
+T = TypeVar("T")
+
+
+class StateAccess:
+    """The session a store uses (the push's own, or a transaction per call) and its clock."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        session: Session | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._session = session
+        self._now = now
+
+    def bound(self, session: Session, now: datetime) -> StateAccess:
+        return StateAccess(self._sessions, session, now)
+
+    def now(self) -> datetime:
+        return self._now or datetime.now(UTC)
+
+    def run(self, work: Callable[[Session], T]) -> T:
+        if self._session is not None:
+            return work(self._session)
+        with transaction(self._sessions) as session:
+            return work(session)
+
+    def read(self, openid: str, kind: str) -> str | None:
+        now = self.now()
+        return self.run(lambda s: _data(chat_state.load(s, openid, kind, now)))
+
+    def write(self, openid: str, kind: str, data: str, ttl_seconds: int) -> None:
+        now = self.now()
+        expires = now + timedelta(seconds=ttl_seconds)
+        self.run(lambda s: chat_state.store(s, openid, kind, data, expires, now))
+
+    def delete(self, openid: str, kind: str) -> None:
+        self.run(lambda s: chat_state.remove(s, openid, kind))
+
+
+def _data(row) -> str | None:
+    return None if row is None else row.data
 
 
 class ConversationStore:
-    def __init__(self, redis: Redis, idle_minutes: int):
-        self._redis = redis
+    def __init__(self, access: StateAccess, idle_minutes: int):
+        self._access = access
+        self._idle_minutes = idle_minutes
         self._ttl = idle_minutes * 60 + GRACE_SECONDS
 
+    def rebound(self, access: StateAccess) -> ConversationStore:
+        return ConversationStore(access, self._idle_minutes)
+
     def get(self, openid: str) -> ConversationState | None:
-        raw = self._redis.get(KEY.format(openid=openid))
+        raw = self._access.read(openid, KIND)
         if raw is None:
             return None
         try:
@@ -33,7 +91,7 @@ class ConversationStore:
 
     def save(self, openid: str, state: ConversationState) -> None:
         payload = json.dumps(state.to_dict(), ensure_ascii=False)
-        self._redis.set(KEY.format(openid=openid), payload, ex=self._ttl)
+        self._access.write(openid, KIND, payload, self._ttl)
 
     def clear(self, openid: str) -> None:
-        self._redis.delete(KEY.format(openid=openid))
+        self._access.delete(openid, KIND)

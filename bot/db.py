@@ -1,12 +1,24 @@
-"""The database engine and sessions. One transaction per inbound message or job."""
+"""The database engine and sessions. One transaction per inbound message or job.
+
+Every process bounds what the database may cost it (PRODUCT §10, WECHAT.md's 5 s): a connect
+timeout, a pool timeout, and on PostgreSQL a statement and a lock timeout per session — short
+for the web process (`database.statement_timeout_ms`, `lock_timeout_ms`), longer for the
+worker, cron and command line (`background_…`). A unit of work can also carry a deadline
+(`deadline`): once it has passed, the next statement raises `DeadlineExceeded` instead of
+starting. SQL parameters never reach a log or an exception message (`hide_parameters`).
+"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.settings import Settings
@@ -15,19 +27,90 @@ READ_ONLY_OPTION = "bihuan_read_only"
 # Execution options of a session that only reads (`session.connection(execution_options=…)`).
 READ_ONLY = {READ_ONLY_OPTION: True}
 
+PROCESSES = ("web", "background")
+IDLE_IN_TRANSACTION_MS = 60000
 
-def make_engine(settings: Settings) -> Engine:
+_deadline: ContextVar[float | None] = ContextVar("bihuan_db_deadline", default=None)
+
+
+class DeadlineExceeded(Exception):
+    """The time given to this unit of work is up; the statement was not started."""
+
+
+def is_transient(error: BaseException) -> bool:
+    """A database that is down, slow or locked (or our own deadline), not a bug: the same
+    work may succeed later."""
+    if isinstance(error, DeadlineExceeded | PoolTimeout | OperationalError | InterfaceError):
+        return True
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Statements run inside this block must start within `seconds` (monotonic clock)."""
+    token = _deadline.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def seconds_left() -> float | None:
+    """Seconds until the current deadline (None: no deadline)."""
+    until = _deadline.get()
+    return None if until is None else until - time.monotonic()
+
+
+def make_engine(settings: Settings, process: str = "web") -> Engine:
+    if process not in PROCESSES:
+        raise ValueError(f"unknown process kind {process!r}")
     url = settings.database_url
     if url.startswith("sqlite"):
-        return _sqlite_engine(url, settings.database.echo)
-    return create_engine(url, echo=settings.database.echo, pool_pre_ping=True)
+        engine = _sqlite_engine(url, settings, process)
+    else:
+        engine = _server_engine(url, settings, process)
+    event.listen(engine, "before_cursor_execute", _check_deadline)
+    return engine
 
 
-def _sqlite_engine(url: str, echo: bool) -> Engine:
+def _timeouts(settings: Settings, process: str) -> tuple[int, int]:
+    """(statement, lock) timeouts in milliseconds for this kind of process."""
+    config = settings.database
+    if process == "web":
+        return config.statement_timeout_ms, config.lock_timeout_ms
+    return config.background_statement_timeout_ms, config.background_lock_timeout_ms
+
+
+def _server_engine(url: str, settings: Settings, process: str) -> Engine:
+    config = settings.database
+    statement_ms, lock_ms = _timeouts(settings, process)
+    options = (
+        f"-c statement_timeout={statement_ms} -c lock_timeout={lock_ms} "
+        f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_MS}"
+    )
+    return create_engine(
+        url,
+        echo=config.echo,
+        hide_parameters=True,
+        pool_pre_ping=True,
+        pool_size=config.pool_size,
+        max_overflow=max(2, config.pool_size // 2),
+        pool_timeout=config.pool_timeout_seconds,
+        connect_args={"connect_timeout": config.connect_timeout_seconds, "options": options},
+    )
+
+
+def _sqlite_engine(url: str, settings: Settings, process: str) -> Engine:
     path = url.removeprefix("sqlite:///")
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False})
+    statement_ms, _ = _timeouts(settings, process)
+    engine = create_engine(
+        url,
+        echo=settings.database.echo,
+        hide_parameters=True,
+        connect_args={"timeout": statement_ms / 1000, "check_same_thread": False},
+    )
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection, _record) -> None:
@@ -36,7 +119,7 @@ def _sqlite_engine(url: str, echo: bool) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={statement_ms}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -47,6 +130,12 @@ def _sqlite_engine(url: str, echo: bool) -> Engine:
         connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def _check_deadline(_connection, _cursor, _statement, _parameters, _context, _many) -> None:
+    left = seconds_left()
+    if left is not None and left <= 0:
+        raise DeadlineExceeded("the time for this unit of work is up")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -1,9 +1,21 @@
-"""One inbound push, exactly once: claim its de-duplication key, handle it in one
-transaction, keep the reply so that retries of the same push get the same answer.
+"""One inbound push, exactly once, in arrival order per sender, answered within WeChat's 5 s
+whatever the database does.
 
-The key lives in the database (unique constraint), so duplicates are caught across threads,
-processes and hosts, and a push whose handler failed stays on record for `bihuan inbound
-replay`.
+1. Claim: the push is recorded (its de-duplication key is unique in the database, so copies
+   are caught across threads, processes and hosts). When the database cannot record it, the
+   push goes to the local spool (`bot.spool`) and is answered 「已收到，稍后回复」; when not even
+   the spool can keep it, `Refused` (the webhook answers 503 and WeChat retries).
+2. Handle, in order: under the sender's lock (`models.inbound.lock_sender`), the sender's
+   earlier pushes come first. One still within its lease belongs to the request that
+   received it, so we wait for it; one past its lease was abandoned (a worker killed, a
+   timeout) and is handled here, its answer sent as a message. Then this push: one
+   transaction, the handler's reply stored with it.
+3. Answer: the reply; or, when `wechat.reply_budget_seconds` run out first, 「已收到，稍后回复」
+   — the push stays on record, and whoever handles it later (the sweep, WeChat's retry, the
+   sender's next push) sends the real answer as a customer-service message.
+
+A handler that raises (a bug) marks the push failed, answered 「系统繁忙」, for `bihuan inbound
+replay`, which sends the answer as a message too.
 """
 
 from __future__ import annotations
@@ -12,112 +24,279 @@ import logging
 import time
 import traceback
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 
-from bot.db import transaction
+from bot import wechat
+from bot.db import deadline, is_transient, seconds_left, transaction
 from bot.runtime import Runtime
+from bot.spool import Spool
 from handlers import customer_texts
 from handlers.context import Context
 from handlers.dispatch import dispatch
 from handlers.incoming import IncomingMessage
 from jobs.queue import enqueue_written
-from models.inbound import InboundMessage
+from models.core.phones import mask_phones_in
+from models.inbound import InboundMessage, PushNonce, first_unfinished, lock_sender
+from models.notification.outbox import forget_written_after, notify_late_reply, written_in
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.05
+RECEIVED_LATER = "您的消息已收到。系统正忙，处理完成后会立即通过消息回复您，请勿重复发送。"
+# Events whose answer the user sees; any other event is answered with nothing meanwhile.
+ANSWERED_EVENTS = {"click", "subscribe", "scan"}
+
+
+class Refused(Exception):
+    """The push can be neither recorded nor spooled: WeChat must send it again."""
+
+
+class ReplayedNonce(Exception):
+    """The nonce was already used with another body within the freshness window."""
+
+
+@dataclass(frozen=True)
+class Nonce:
+    value: str
+    digest: str  # sha256 of the body as received
+
+
+@dataclass(frozen=True)
+class Finished:
+    status: str  # done | failed
+    reply: str
+    late: bool
+
+
+WAIT = object()  # an earlier push of the sender is still with its own request
 
 
 class Inbox:
-    def __init__(self, runtime: Runtime, clock: Callable[[], datetime] | None = None):
+    def __init__(
+        self,
+        runtime: Runtime,
+        clock: Callable[[], datetime] | None = None,
+        spool: Spool | None = None,
+    ):
         self._runtime = runtime
         self._clock = clock or runtime.now
+        config = runtime.settings
+        self.spool = spool or Spool(config.spool_path, config.wechat.spool_max_files)
 
-    def handle(self, message: IncomingMessage, xml: str) -> str:
-        key = message.dedupe_key()
-        try:
-            inbound_id = self._claim(key, message, xml)
-        except SQLAlchemyError:
-            log.exception("cannot record push %s from %s", key, message.openid)
-            return customer_texts.BUSY
-        if inbound_id is None:
-            return self._reply_of_first(key)
-        return self.process(inbound_id, message)
+    # --- a push received now ---------------------------------------------------------------
 
-    def process(self, inbound_id: int, message: IncomingMessage) -> str:
-        """Handle a claimed push in one transaction; on failure keep it for replay."""
-        runtime = self._runtime
+    def handle(self, message: IncomingMessage, xml: str, nonce: Nonce | None = None) -> str:
+        """The answer to a push that has just arrived (its HTTP answer)."""
+        with deadline(self._runtime.settings.wechat.reply_budget_seconds):
+            if self.spool.holds(message.openid):  # earlier pushes of this sender wait there
+                return self._spool(message, xml, nonce)
+            try:
+                inbound_id = self._claim(message, xml, nonce)
+            except ReplayedNonce:
+                raise
+            except Exception as error:  # noqa: BLE001 - transient ones are spooled
+                if not is_transient(error):
+                    raise
+                log.warning("cannot record push from %s (%s): spooled", message.openid, error)
+                return self._spool(message, xml, nonce)
+            return self._answer(inbound_id, message)
+
+    def _answer(self, inbound_id: int, message: IncomingMessage) -> str:
         try:
-            with transaction(runtime.sessions) as session:
-                ctx = Context(
-                    session=session,
-                    settings=runtime.settings,
-                    policy=runtime.policy,
-                    stores=runtime.stores,
-                    now=self._clock(),
-                    media_link=runtime.media_links.url,
-                )
-                reply = dispatch(ctx, message)
-                row = session.get(InboundMessage, inbound_id)
-                row.status, row.reply, row.finished_at = "done", reply, ctx.now
-        except Exception:  # noqa: BLE001 - every failure is logged, kept and answered
-            error = traceback.format_exc()
-            log.error(
-                "handler failed for push %s (msg %s) from %s\n%s",
-                inbound_id,
-                message.msg_id or message.dedupe_key(),
-                message.openid,
-                error,
+            finished = self.run(inbound_id, message.openid, late=False)
+        except Exception as error:  # noqa: BLE001 - the push is on record either way
+            if not is_transient(error):
+                raise
+            log.warning(
+                "push %s from %s waits for the sweep: %s", inbound_id, message.openid, error
             )
-            self._mark_failed(inbound_id, error)
+            finished = None
+        if finished is None:
+            return deferred_answer(message)
+        if finished.status == "failed":
             return customer_texts.BUSY
-        _run_after_commit(ctx)
-        enqueue_written(runtime, session)
-        return reply
+        return "" if finished.late else finished.reply
 
-    def _claim(self, key: str, message: IncomingMessage, xml: str) -> int | None:
+    def _spool(self, message: IncomingMessage, xml: str, nonce: Nonce | None) -> str:
+        value, digest = (nonce.value, nonce.digest) if nonce is not None else ("", "")
+        if not self.spool.put(message.openid, xml, self._clock(), value, digest):
+            raise Refused("neither the database nor the spool can keep the push")
+        return deferred_answer(message)
+
+    def _claim(self, message: IncomingMessage, xml: str, nonce: Nonce | None) -> int:
         try:
-            with transaction(self._runtime.sessions) as session:
-                row = InboundMessage(
-                    dedupe_key=key,
-                    openid=message.openid,
-                    msg_type=message.event or message.kind,
-                    raw_xml=xml,
-                    received_at=self._clock(),
-                )
-                session.add(row)
-                session.flush()
-                return row.id
-        except IntegrityError:
-            return None
+            return self._claim_once(message, xml, nonce, self._clock())
+        except IntegrityError:  # a copy (or the nonce) was recorded meanwhile
+            return self._claim_once(message, xml, nonce, self._clock())
 
-    def _reply_of_first(self, key: str) -> str:
-        deadline = time.monotonic() + self._runtime.settings.wechat.duplicate_wait_seconds
+    def _claim_once(
+        self, message: IncomingMessage, xml: str, nonce: Nonce | None, received_at: datetime
+    ) -> int:
+        key = message.dedupe_key()
+        with transaction(self._runtime.sessions) as session:
+            if nonce is not None:
+                _check_nonce(session, nonce, received_at)
+            existing = session.scalar(
+                select(InboundMessage.id).where(InboundMessage.dedupe_key == key)
+            )
+            if existing is not None:
+                return existing
+            lease = timedelta(seconds=self._runtime.settings.wechat.reclaim_after_seconds)
+            row = InboundMessage(
+                dedupe_key=key,
+                openid=message.openid,
+                msg_type=message.event or message.kind,
+                raw_xml=xml,
+                received_at=received_at,
+                lease_until=received_at + lease,
+            )
+            session.add(row)
+            session.flush()
+            return row.id
+
+    # --- handling, in order ------------------------------------------------------------------
+
+    def run(self, inbound_id: int, openid: str, *, late: bool) -> Finished | None:
+        """Handle the push once the sender's earlier ones are handled; how it ended, or None
+        when the time ran out (or, without a deadline, an earlier push is still being
+        handled by its own request). Transient database errors are raised."""
         while True:
-            with transaction(self._runtime.sessions) as session:
-                status, reply = session.execute(
-                    select(InboundMessage.status, InboundMessage.reply).where(
-                        InboundMessage.dedupe_key == key
-                    )
-                ).one()
-            if status == "done":
-                return reply
-            if status == "failed":
-                return customer_texts.BUSY
-            if time.monotonic() >= deadline:
-                return ""
-            time.sleep(POLL_SECONDS)
+            try:
+                step = self._step(inbound_id, openid, late)
+            except Exception as error:  # noqa: BLE001 - a lock wait or a busy database
+                if not is_transient(error) or not _time_for_another_try():
+                    raise
+                step = WAIT
+            if isinstance(step, Finished):
+                return step
+            if step is WAIT and not _time_for_another_try():
+                return None
+            if step is WAIT:
+                time.sleep(POLL_SECONDS)
 
-    def _mark_failed(self, inbound_id: int, error: str) -> None:
-        try:
-            with transaction(self._runtime.sessions) as session:
-                row = session.get(InboundMessage, inbound_id)
-                row.status, row.error = "failed", error[-8000:]
-                row.reply, row.finished_at = customer_texts.BUSY, self._clock()
-        except SQLAlchemyError:
-            log.exception("cannot mark push %s as failed", inbound_id)
+    def _step(self, inbound_id: int, openid: str, late: bool):
+        """One transaction: Finished, WAIT, or None after handling an earlier push."""
+        runtime = self._runtime
+        with transaction(runtime.sessions) as session:
+            lock_sender(session, openid)
+            row = session.get(InboundMessage, inbound_id)
+            if row.status != "processing":
+                return Finished(row.status, row.reply, row.late)
+            earlier = first_unfinished(session, openid, row.id)
+            if earlier is not None and earlier.lease_until > self._clock():
+                return WAIT
+            target = earlier or row
+            written = len(written_in(session))
+            try:
+                with session.begin_nested():
+                    ctx = self._handle(session, target, late=late or target is not row)
+            except Exception as error:  # noqa: BLE001 - a transient error is no bug
+                if is_transient(error):
+                    raise
+                forget_written_after(session, written)  # rolled back with the savepoint
+                self._failed(session, target, error)
+                ctx = None
+        if ctx is not None:
+            _run_after_commit(ctx)
+        enqueue_written(runtime, session)
+        if target is row:
+            return Finished(row.status, row.reply, row.late)
+        return None
+
+    def _handle(self, session, row: InboundMessage, *, late: bool) -> Context:
+        runtime = self._runtime
+        message = IncomingMessage.from_fields(wechat.parse(row.raw_xml))
+        now = row.received_at
+        ctx = Context(
+            session=session,
+            settings=runtime.settings,
+            policy=runtime.policy,
+            stores=runtime.stores.bound(session, now),
+            now=now,
+            media_link=runtime.media_links.url,
+        )
+        reply = dispatch(ctx, message)
+        if late and reply:
+            notify_late_reply(session, row.openid, reply, now)
+        row.status, row.reply, row.late, row.finished_at = "done", reply, late, self._clock()
+        if late:
+            log.info(
+                "push %s from %s handled late; its answer goes as a message", row.id, row.openid
+            )
+        return ctx
+
+    def _failed(self, session, row: InboundMessage, error: BaseException) -> None:
+        text = mask_phones_in("".join(traceback.format_exception(error)))
+        log.error(
+            "handler failed for push %s (%s) from %s\n%s", row.id, row.dedupe_key, row.openid, text
+        )
+        row.status, row.error, row.late = "failed", text[-8000:], True
+        row.reply, row.finished_at = customer_texts.BUSY, self._clock()
+
+    # --- pushes handled later (sweep, spool, replay) ----------------------------------------
+
+    def take_over(self, inbound_id: int, openid: str) -> Finished | None:
+        """Handle an abandoned push now; its answer goes as a message."""
+        return self.run(inbound_id, openid, late=True)
+
+    def accept_spooled(
+        self, openid: str, xml: str, received_at: datetime, nonce: Nonce | None = None
+    ) -> int:
+        """Record a spooled push (once: a copy recorded meanwhile is found) with its lease run
+        out, so that it is handled at once and answered by message. ReplayedNonce when its
+        nonce came with another body (checked now: the database was down then)."""
+        message = IncomingMessage.from_fields(wechat.parse(xml))
+        key = message.dedupe_key()
+        with transaction(self._runtime.sessions) as session:
+            if nonce is not None:
+                _check_nonce(session, nonce, received_at)
+            existing = session.scalar(
+                select(InboundMessage.id).where(InboundMessage.dedupe_key == key)
+            )
+            if existing is not None:
+                return existing
+            row = InboundMessage(
+                dedupe_key=key,
+                openid=openid,
+                msg_type=message.event or message.kind,
+                raw_xml=xml,
+                received_at=received_at,
+                lease_until=received_at,
+            )
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def reopen_failed(self, inbound_id: int) -> None:
+        """Put a failed push back in line, to be handled again (`bihuan inbound replay`)."""
+        with transaction(self._runtime.sessions) as session:
+            row = session.get(InboundMessage, inbound_id)
+            if row.status == "failed":
+                row.status, row.lease_until = "processing", self._clock()
+
+
+def deferred_answer(message: IncomingMessage) -> str:
+    """What a push is answered while its real answer has to wait."""
+    if message.kind == "event" and message.event not in ANSWERED_EVENTS:
+        return ""
+    return RECEIVED_LATER
+
+
+def _check_nonce(session, nonce: Nonce, now: datetime) -> None:
+    seen = session.get(PushNonce, nonce.value)
+    if seen is None:
+        session.add(PushNonce(nonce=nonce.value, digest=nonce.digest, seen_at=now))
+        session.flush()
+    elif seen.digest != nonce.digest:
+        raise ReplayedNonce(nonce.value)
+
+
+def _time_for_another_try() -> bool:
+    left = seconds_left()
+    return left is not None and left > POLL_SECONDS
 
 
 def _run_after_commit(ctx: Context) -> None:

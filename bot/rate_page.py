@@ -1,16 +1,23 @@
 """`/rate`: the portal's public rating page (五星评价 + 留言), embeddable by iframe.
 
-Works without JavaScript (the stars are radio inputs). Each form carries a signed, single-use
-token bound to a cookie (CSRF); submissions are limited per client address and per phone in
-Redis; only the configured origins may frame it. A business rating link carries the business
-record id signed with `web.secret_key` (`bihuan business link`), so nobody can rate someone
-else's order. Every bad input is answered with a 4xx page saying why, in Chinese.
+Works without JavaScript (the stars are radio inputs). Each form carries a signed token bound
+to a cookie (CSRF) and is stored with the rating it made, so it is submitted once (the
+database, not Redis, says so); submissions are limited per client address and per phone in
+Redis (while Redis is down the limits are not counted, the page keeps working); only the
+configured origins may frame it. Every bad input is answered with a 4xx page saying why, in
+Chinese.
+
+What a submission rates (PRODUCT §7): without a link, the service in general. A ticket is
+rated only through the signed, expiring link its customer received with the result (`?t=`,
+`bot.links`), a business record only through its own link (`?b=`): nobody can rate — or
+lock out the rating of — someone else's ticket or order.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -19,24 +26,31 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from redis.exceptions import RedisError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
+from bot import links
 from bot.client import client_address
 from bot.db import transaction
+from bot.links import BUSINESS_SALT as LINK_SALT
+from bot.links import TICKET_SALT, business_link
 from bot.runtime import Runtime
 from jobs.queue import enqueue_written
 from models.core.labels import STAR_LABELS
 from models.core.phones import normalize_phone
 from models.rating import service as ratings
 from models.rating.tables import BusinessRecord, Rating
-from models.ticket.intake import find_by_number, normalize_number
+from models.ticket.tables import Ticket
 
+__all__ = ["LINK_SALT", "TICKET_SALT", "blueprint", "business_link", "read_business_token"]
+log = logging.getLogger(__name__)
 blueprint = Blueprint("rate", __name__)
-FORM_SALT, LINK_SALT, THANKS_SALT = "bihuan-rate-form", "bihuan-rate-link", "bihuan-rate-thanks"
+FORM_SALT, THANKS_SALT = "bihuan-rate-form", "bihuan-rate-thanks"
 CSRF_COOKIE = "bihuan_rate_csrf"
 MAX_BODY_BYTES = 32 * 1024
 THANKS_MAX_AGE = 24 * 3600
-USED_KEY = "bihuan:rate-form-used:{nonce}"
 LIMIT_KEY = "bihuan:rate-limit:{kind}:{who}:{bucket}"
 
 
@@ -52,38 +66,47 @@ class PageError(Exception):
 class FormValues:
     stars: int | None = None
     comment: str = ""
-    ticket: str = ""
-    tail: str = ""
     phone: str = ""
     errors: list[str] = field(default_factory=list)
 
 
-# --- signed business links ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Link:
+    """The signed link a form came with: ?b= (a business record) or ?t= (a ticket)."""
+
+    kind: str  # "" | "b" | "t"
+    token: str = ""
+
+    @classmethod
+    def of(cls, values) -> Link:
+        for kind in ("t", "b"):
+            token = values.get(kind, "").strip()
+            if token:
+                return cls(kind, token)
+        return cls("")
 
 
-def business_link(base_url: str, secret: str, record_id: int) -> str:
-    """The /rate URL for one business record (what the business system sends the customer)."""
-    token = URLSafeTimedSerializer(secret, salt=LINK_SALT).dumps(record_id)
-    return f"{base_url.rstrip('/')}/rate?b={token}"
+# --- signed links ---------------------------------------------------------------------------
 
 
 def read_business_token(token: str, secret: str, max_age_seconds: int) -> int:
     """The business record id in a link token; PageError 400 (expired) or 403 (forged)."""
+    return _read_link(lambda: links.read_business_token(token, secret, max_age_seconds))
+
+
+def _read_link(read):
     try:
-        value = URLSafeTimedSerializer(secret, salt=LINK_SALT).loads(token, max_age=max_age_seconds)
-    except SignatureExpired as exc:
+        return read()
+    except links.LinkExpired as exc:
         raise PageError(
             400,
             "评价链接已过期",
             "该评价链接已超过有效期，请联系客服热线或在「服务评价」页面直接评价。",
         ) from exc
-    except BadSignature as exc:
+    except links.LinkInvalid as exc:
         raise PageError(
             403, "评价链接无效", "该评价链接无效或已被修改，请使用短信或微信中收到的完整链接。"
         ) from exc
-    if not isinstance(value, int):
-        raise PageError(403, "评价链接无效", "该评价链接无效，请使用收到的完整链接。")
-    return value
 
 
 # --- views ----------------------------------------------------------------------------------
@@ -92,14 +115,13 @@ def read_business_token(token: str, secret: str, max_age_seconds: int) -> int:
 @blueprint.get("/rate")
 def form() -> Response:
     runtime = _runtime()
-    token = request.args.get("b", "").strip()
+    link = Link.of(request.args)
     with transaction(runtime.sessions) as session:
-        record = _business_record(session, runtime, token) if token else None
-        if record is not None and runtime.settings.rating.once_per_ticket:
-            zone = ZoneInfo(runtime.settings.app.timezone)
-            _refuse_if_rated(session, ratings.business_target(record, zone))
-        label = _record_label(runtime, record)
-    return _form_page(runtime, FormValues(), label, token, 200)
+        target = _linked_target(session, runtime, link)
+        if target is not None and runtime.settings.rating.once_per_ticket:
+            _refuse_if_rated(session, target)
+        label = target.label if target is not None else ""
+    return _form_page(runtime, FormValues(), label, link, 200)
 
 
 @blueprint.post("/rate")
@@ -110,17 +132,17 @@ def submit() -> Response:
         raise PageError(413, "提交内容过长", "提交的内容过长，请精简留言后重试。")
     _limit(runtime, "addr", _client_address(), config.limit_per_address)
     nonce = _check_form_token(runtime)
-    token = request.form.get("b", "").strip()
+    link = Link.of(request.form)
     with transaction(runtime.sessions) as session:
-        record = _business_record(session, runtime, token) if token else None
-        values = _read_form(runtime, linked=record is not None)
-        target = _target(session, runtime, values, record)
+        linked = _linked_target(session, runtime, link)
+        values = _read_form(runtime)
         if values.errors:
-            return _form_page(runtime, values, _record_label(runtime, record), token, 400)
-        counted = target.ticket.phone if target.ticket is not None else ""  # by _target
-        _limit_phones(runtime, {values.phone, target.phone} - {counted})
-        _use_form_token(runtime, nonce)
-        rating = _rate(session, runtime, target, values)
+            label = linked.label if linked is not None else ""
+            return _form_page(runtime, values, label, link, 400)
+        target = linked or ratings.general_target(values.phone)
+        _limit_phones(runtime, {values.phone, target.phone})
+        _refuse_used_form(session, nonce)
+        rating = _rate(session, runtime, target, values, nonce)
         rating_id = rating.id
     enqueue_written(runtime, session)
     thanks = URLSafeTimedSerializer(current_app.secret_key, salt=THANKS_SALT).dumps(rating_id)
@@ -182,13 +204,10 @@ def _headers(response: Response) -> Response:
 # --- the form -------------------------------------------------------------------------------
 
 
-def _read_form(runtime: Runtime, *, linked: bool) -> FormValues:
+def _read_form(runtime: Runtime) -> FormValues:
     data, max_chars = request.form, runtime.settings.rating.comment_max_chars
     values = FormValues(
-        comment=data.get("comment", "").strip(),
-        ticket=normalize_number(data.get("ticket", "")),
-        tail=data.get("tail", "").strip(),
-        phone=data.get("phone", "").strip(),
+        comment=data.get("comment", "").strip(), phone=data.get("phone", "").strip()
     )
     stars = data.get("stars", "")
     if stars in {"1", "2", "3", "4", "5"}:
@@ -202,35 +221,46 @@ def _read_form(runtime: Runtime, *, linked: bool) -> FormValues:
         if normalized is None:
             values.errors.append("联系电话格式不正确，请填写手机号或带区号的固定电话。")
         values.phone = normalized or values.phone
-    if not linked and bool(values.ticket) != bool(values.tail):
-        values.errors.append("关联投诉需同时填写投诉单号和手机号后四位（也可都不填）。")
-    elif values.tail and not (len(values.tail) == 4 and values.tail.isdigit()):
-        values.errors.append("手机号后四位应为4位数字。")
     return values
 
 
-def _target(
-    session, runtime: Runtime, values: FormValues, record: BusinessRecord | None
-) -> ratings.Target:
-    zone = ZoneInfo(runtime.settings.app.timezone)
-    contact = values.phone if not values.errors else ""
-    if record is not None:
-        return ratings.business_target(record, zone, contact)
-    if not values.ticket or values.errors:
-        return ratings.general_target(contact)
-    ticket = find_by_number(session, values.ticket)
-    if ticket is not None:
-        _limit(runtime, "phone", ticket.phone, runtime.settings.rating.limit_per_phone)
-    if ratings.ticket_by_phone_tail(session, values.ticket, values.tail) is None:
-        values.errors.append("投诉单号与手机号后四位不匹配，请核对后重试（也可不填，直接评价）。")
-    elif ticket.status not in ratings.RATABLE_STATUSES:
-        values.errors.append("该投诉尚未办结，办结后即可评价；也可清空单号，直接评价我们的服务。")
-    else:
-        return ratings.ticket_target(ticket)
-    return ratings.general_target(contact)
+def _linked_target(session, runtime: Runtime, link: Link) -> ratings.Target | None:
+    """What a signed link rates (None without a link); PageError for a bad link."""
+    if link.kind == "b":
+        record = _business_record(session, runtime, link.token)
+        return ratings.business_target(record, ZoneInfo(runtime.settings.app.timezone))
+    if link.kind == "t":
+        return ratings.ticket_target(_linked_ticket(session, runtime, link.token))
+    return None
 
 
-def _rate(session, runtime: Runtime, target: ratings.Target, values: FormValues):
+def _linked_ticket(session, runtime: Runtime, token: str) -> Ticket:
+    max_age = runtime.settings.rating.link_max_age_days * 86400
+    ticket_id, customer_id = _read_link(
+        lambda: links.read_ticket_token(token, current_app.secret_key, max_age)
+    )
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None or ticket.customer_id != customer_id:
+        raise PageError(404, "投诉不存在", "没有找到该评价链接对应的投诉，请联系客服热线。")
+    if ticket.status not in ratings.RATABLE_STATUSES:
+        raise PageError(
+            409,
+            "投诉尚在处理",
+            f"投诉 {ticket.number} 正在重新处理，办结后您会再次收到评价链接，感谢您的耐心。",
+        )
+    return ticket
+
+
+def _refuse_used_form(session, nonce: str) -> None:
+    if session.scalar(select(Rating.id).where(Rating.form_nonce == nonce)) is not None:
+        raise _used_form()
+
+
+def _used_form() -> PageError:
+    return PageError(409, "请勿重复提交", "这份评价已经提交过了，感谢您的支持！")
+
+
+def _rate(session, runtime: Runtime, target: ratings.Target, values: FormValues, nonce: str):
     customer_id = target.ticket.customer_id if target.ticket is not None else None
     try:
         return ratings.rate(
@@ -244,9 +274,12 @@ def _rate(session, runtime: Runtime, target: ratings.Target, values: FormValues)
             customer_id=customer_id,
             phone=values.phone,
             comment=values.comment,
+            form_nonce=nonce,
         )
     except ratings.AlreadyRated as exc:
         raise _already(target, exc.rating.stars) from exc
+    except IntegrityError as exc:  # the same form, submitted twice at once
+        raise _used_form() from exc
 
 
 def _refuse_if_rated(session, target: ratings.Target) -> None:
@@ -274,14 +307,8 @@ def _business_record(session, runtime: Runtime, token: str) -> BusinessRecord:
     return record
 
 
-def _record_label(runtime: Runtime, record: BusinessRecord | None) -> str:
-    if record is None:
-        return ""
-    return ratings.business_target(record, ZoneInfo(runtime.settings.app.timezone)).label
-
-
 def _form_page(
-    runtime: Runtime, values: FormValues, label: str, token: str, status: int
+    runtime: Runtime, values: FormValues, label: str, link: Link, status: int
 ) -> Response:
     nonce = secrets.token_urlsafe(18)
     csrf = URLSafeTimedSerializer(current_app.secret_key, salt=FORM_SALT).dumps(nonce)
@@ -291,7 +318,7 @@ def _form_page(
         status,
         values=values,
         link_label=label,
-        link_token=token,
+        link=link,
         csrf_token=csrf,
         labels=STAR_LABELS,
         max_chars=runtime.settings.rating.comment_max_chars,
@@ -338,12 +365,6 @@ def _check_form_token(runtime: Runtime) -> str:
     return nonce
 
 
-def _use_form_token(runtime: Runtime, nonce: str) -> None:
-    key = USED_KEY.format(nonce=nonce)
-    if not runtime.redis.set(key, "1", nx=True, ex=_form_max_age(runtime)):
-        raise PageError(409, "请勿重复提交", "这份评价已经提交过了，感谢您的支持！")
-
-
 def _limit_phones(runtime: Runtime, phones: set[str]) -> None:
     for phone in sorted(p for p in phones if p):
         _limit(runtime, "phone", phone, runtime.settings.rating.limit_per_phone)
@@ -355,10 +376,14 @@ def _limit(runtime: Runtime, kind: str, who: str, limit: int) -> None:
     now = int(time.time())
     digest = hashlib.sha256(who.encode()).hexdigest()[:24]
     key = LIMIT_KEY.format(kind=kind, who=digest, bucket=now // window)
-    pipe = runtime.redis.pipeline()
-    pipe.incr(key)
-    pipe.expire(key, window)
-    count = pipe.execute()[0]
+    try:
+        pipe = runtime.redis.pipeline()
+        pipe.incr(key)
+        pipe.expire(key, window)
+        count = pipe.execute()[0]
+    except RedisError as exc:  # ratings go on while Redis is down; only the count waits
+        log.warning("rate limit not counted, Redis unavailable: %s", type(exc).__name__)
+        return
     if count > limit:
         wait = window - now % window
         what = "该电话号码" if kind == "phone" else "您"

@@ -38,6 +38,8 @@ class Runtime:
     secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     # The dev server's adjustable clock (`bihuan simulate`'s /clock); zero in production.
     clock_offset: timedelta = timedelta(0)
+    process: str = "web"  # web | background (worker, cron, command line): timeouts differ
+    queue_paused_until: float = 0.0  # monotonic; set by jobs.queue after Redis failed
     _api: WeChatApi | None = field(default=None, repr=False)
 
     def now(self) -> datetime:
@@ -75,9 +77,19 @@ class Runtime:
         )
 
     def wechat_api(self) -> WeChatApi:
-        """The WeChat API client (one per process; its token is shared through Redis)."""
+        """The WeChat API client (one per process; its token is shared through Redis).
+
+        A background process waits `wechat.send_timeout_seconds` for WeChat's answer; a web
+        process, where someone waits, `wechat.api_timeout_seconds`.
+        """
         if self._api is None:
-            self._api = WeChatApi(self.settings, self.redis)
+            config = self.settings.wechat
+            timeout = (
+                config.send_timeout_seconds
+                if self.process == "background"
+                else config.api_timeout_seconds
+            )
+            self._api = WeChatApi(self.settings, self.redis, timeout=timeout)
         return self._api
 
     def deadline_policy(self) -> DeadlinePolicy:
@@ -88,10 +100,10 @@ class Runtime:
         self.engine.dispose()
 
 
-def build_runtime(settings: Settings, redis: Redis | None = None) -> Runtime:
-    engine = make_engine(settings)
-    redis = redis if redis is not None else make_redis(settings)
+def build_runtime(settings: Settings, redis: Redis | None = None, process: str = "web") -> Runtime:
+    engine = make_engine(settings, process)
     sessions = make_session_factory(engine)
+    redis = redis if redis is not None else make_redis(settings)
     return Runtime(
         settings=settings,
         engine=engine,
@@ -99,9 +111,10 @@ def build_runtime(settings: Settings, redis: Redis | None = None) -> Runtime:
         redis=redis,
         live_policy=LivePolicy(settings, sessions, READ_ONLY),
         stores=Stores.on(
-            redis, settings.conversation.idle_minutes, settings.rating.comment_minutes
+            sessions, settings.conversation.idle_minutes, settings.rating.comment_minutes
         ),
         secret=settings.web.secret_key or secrets.token_urlsafe(32),
+        process=process,
     )
 
 

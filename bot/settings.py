@@ -38,13 +38,24 @@ class AppSettings:
     log_level: str = "INFO"
 
 
+WECHAT_MODES = ("plaintext", "compat", "safe")
+
+
 @dataclass(frozen=True)
 class WeChatSettings:
     app_id: str = ""
     api_base_url: str = ""
     api_timeout_seconds: float = 3.0
+    send_timeout_seconds: float = 10.0
+    mode: str = "plaintext"
+    max_clock_skew_seconds: int = 300
     max_body_bytes: int = 65536
-    duplicate_wait_seconds: float = 4.0
+    body_timeout_seconds: float = 2.0
+    reply_budget_seconds: float = 3.0
+    reclaim_after_seconds: int = 15
+    spool_dir: str = ""
+    spool_max_files: int = 10000
+    raw_retention_days: int = 30
     token: str = ""
     app_secret: str = ""
     encoding_aes_key: str = ""
@@ -55,6 +66,13 @@ class WeChatSettings:
 class DatabaseSettings:
     url: str = ""
     echo: bool = False
+    connect_timeout_seconds: int = 2
+    statement_timeout_ms: int = 1500
+    lock_timeout_ms: int = 1000
+    background_statement_timeout_ms: int = 60000
+    background_lock_timeout_ms: int = 10000
+    pool_size: int = 10
+    pool_timeout_seconds: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -138,6 +156,8 @@ class OutboxSettings:
     sweep_seconds: int = 60
     batch: int = 500
     customer_window_hours: int = 48
+    job_timeout_seconds: int = 60
+    sweep_late_seconds: int = 300
 
 
 @dataclass(frozen=True)
@@ -165,7 +185,7 @@ class MediaSettings:
 
 @dataclass(frozen=True)
 class BulletinSettings:
-    """Periodic bulletins (定期通报): when rq's cron issues them and who gets them."""
+    """Periodic bulletins (定期通报): when `bihuan cron` issues them and who gets them."""
 
     weekly_cron: str = "0 8 * * 1"
     monthly_cron: str = "0 8 1 * *"
@@ -257,6 +277,11 @@ class Settings:
     @property
     def embedded_redis(self) -> bool:
         return not self.redis.url
+
+    @property
+    def spool_path(self) -> Path:
+        """Where pushes wait while the database is down (a local directory)."""
+        return Path(self.wechat.spool_dir) if self.wechat.spool_dir else PROJECT_ROOT / "var/spool"
 
     def override(self, **sections: dict[str, Any]) -> Settings:
         """A copy with some keys replaced, e.g. override(wechat={"token": "x"}) (tests)."""
@@ -393,11 +418,11 @@ def validate(settings: Settings) -> Settings:
             )
     if settings.wechat.encoding_aes_key and not settings.wechat.app_id:
         raise SettingsError("invalid setting wechat.app_id: required when an EncodingAESKey is set")
-    if not 0 < settings.wechat.api_timeout_seconds < 5:
-        raise SettingsError(
-            "invalid setting wechat.api_timeout_seconds: must be between 0 and 5 "
-            "(WeChat gives up after 5 s)"
-        )
+    _validate_wechat(settings)
+    _validate_database(settings.database)
+    for key in ("sweep_seconds", "job_timeout_seconds", "sweep_late_seconds"):
+        if getattr(settings.outbox, key) <= 0:
+            raise SettingsError(f"invalid setting outbox.{key}: must be positive")
     if settings.conversation.idle_minutes <= 0:
         raise SettingsError("invalid setting conversation.idle_minutes: must be positive")
     if not settings.conversation.appeal_types:
@@ -425,6 +450,57 @@ def validate(settings: Settings) -> Settings:
         raise SettingsError("invalid setting calendar.refresh_seconds: must not be negative")
     _validate_timezone(settings.app.timezone)
     return settings
+
+
+def _validate_wechat(settings: Settings) -> None:
+    config = settings.wechat
+    for key in ("api_timeout_seconds", "reply_budget_seconds", "body_timeout_seconds"):
+        if not 0 < getattr(config, key) < 5:
+            raise SettingsError(
+                f"invalid setting wechat.{key}: must be between 0 and 5 (WeChat gives up after 5 s)"
+            )
+    if config.mode not in WECHAT_MODES:
+        raise SettingsError(
+            f"invalid setting wechat.mode={config.mode!r}: "
+            f"expected one of {', '.join(WECHAT_MODES)}"
+        )
+    if config.mode != "plaintext" and not config.encoding_aes_key:
+        raise SettingsError(
+            f"invalid setting wechat.mode={config.mode}: needs BIHUAN_WECHAT__ENCODING_AES_KEY"
+        )
+    if config.mode == "plaintext" and config.encoding_aes_key:
+        raise SettingsError(
+            "invalid setting wechat.mode=plaintext: an EncodingAESKey is set, so choose "
+            "compat or safe (in plaintext mode anyone with one signed URL could post plain XML)"
+        )
+    job_timeout = settings.outbox.job_timeout_seconds
+    if not 0 < config.send_timeout_seconds * 4 <= job_timeout:
+        raise SettingsError(
+            "invalid setting wechat.send_timeout_seconds: must be positive and at most a quarter "
+            f"of outbox.job_timeout_seconds ({job_timeout}): a send job makes up to four calls"
+        )
+    for key in (
+        "max_clock_skew_seconds",
+        "reclaim_after_seconds",
+        "spool_max_files",
+        "raw_retention_days",
+    ):
+        if getattr(config, key) <= 0:
+            raise SettingsError(f"invalid setting wechat.{key}: must be positive")
+
+
+def _validate_database(database: DatabaseSettings) -> None:
+    for key in (
+        "connect_timeout_seconds",
+        "statement_timeout_ms",
+        "lock_timeout_ms",
+        "background_statement_timeout_ms",
+        "background_lock_timeout_ms",
+        "pool_size",
+        "pool_timeout_seconds",
+    ):
+        if getattr(database, key) <= 0:
+            raise SettingsError(f"invalid setting database.{key}: must be positive")
 
 
 def _validate_rating(rating: RatingSettings) -> None:

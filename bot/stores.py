@@ -1,26 +1,29 @@
-"""Small typed stores for the per-openid state kept in Redis besides the complaint draft
-(`bot.conversations`). Each has one key layout and says what its TTL means.
+"""Small typed stores for the per-openid state besides the complaint draft
+(`bot.conversations`), each one kind of `chat_states` row in the database. Each says what its
+expiry means; `Stores.bound` gives a push the stores that work in its own transaction.
 
-- `CommentSteps`: the optional comment after a star tap. Key ``bihuan:rating-comment:<openid>``;
-  the step itself decides expiry (`rating.comment_minutes`), the TTL adds a day so that the
-  next message can still say the comment time is past.
-- `CallbackReasons`: after 不满意, which ticket the customer's next text explains. Key
-  ``bihuan:callback-reason:<openid>``, 24 hours.
+- `CommentSteps`: the optional comment after a star tap. The step itself decides expiry
+  (`rating.comment_minutes`); the row lives a day longer so that the next message can still
+  say the comment time is past.
+- `CallbackReasons`: after 不满意, which ticket the customer's next text explains; 24 hours.
+- `BindingFailures`: wrong binding codes per openid. The window opens at the first failure and
+  the lock at the last (`LOCK_SECONDS`).
 - `CallbackChoices`: a bare 满意/不满意 while several tickets await their call-back, waiting
-  for the customer to pick one by its number. Key ``bihuan:callback-choice:<openid>``; it
-  applies to the next message only and expires after 30 minutes.
-- `BindingFailures`: wrong binding codes per openid. Key ``bihuan:binding-failures:<openid>``;
-  the window opens at the first failure and the lock at the last (`LOCK_SECONDS`).
+  for the customer to pick one by its number; it applies to the next message only and expires
+  after 30 minutes.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from redis import Redis
+from sqlalchemy.orm import Session, sessionmaker
 
-from bot.conversations import ConversationStore
+from bot.conversations import ConversationStore, StateAccess
+from models import chat_state
 from models.core.callback_answer import PendingChoice
 from models.core.comment import CommentState
 
@@ -28,14 +31,18 @@ GRACE_SECONDS = 24 * 3600
 
 
 class CommentSteps:
-    KEY = "bihuan:rating-comment:{openid}"
+    KIND = "rating-comment"
 
-    def __init__(self, redis: Redis, comment_minutes: int) -> None:
-        self._redis = redis
+    def __init__(self, access: StateAccess, comment_minutes: int) -> None:
+        self._access = access
+        self._minutes = comment_minutes
         self._ttl = comment_minutes * 60 + GRACE_SECONDS
 
+    def rebound(self, access: StateAccess) -> CommentSteps:
+        return CommentSteps(access, self._minutes)
+
     def get(self, openid: str) -> CommentState | None:
-        raw = self._redis.get(self.KEY.format(openid=openid))
+        raw = self._access.read(openid, self.KIND)
         if raw is None:
             return None
         try:
@@ -45,39 +52,45 @@ class CommentSteps:
             return None
 
     def save(self, openid: str, state: CommentState) -> None:
-        self._redis.set(self.KEY.format(openid=openid), json.dumps(state.to_dict()), ex=self._ttl)
+        self._access.write(openid, self.KIND, json.dumps(state.to_dict()), self._ttl)
 
     def clear(self, openid: str) -> None:
-        self._redis.delete(self.KEY.format(openid=openid))
+        self._access.delete(openid, self.KIND)
 
 
 class CallbackReasons:
-    KEY = "bihuan:callback-reason:{openid}"
+    KIND = "callback-reason"
     TTL_SECONDS = 24 * 3600
 
-    def __init__(self, redis: Redis) -> None:
-        self._redis = redis
+    def __init__(self, access: StateAccess) -> None:
+        self._access = access
+
+    def rebound(self, access: StateAccess) -> CallbackReasons:
+        return CallbackReasons(access)
 
     def expect(self, openid: str, ticket_id: int) -> None:
-        self._redis.set(self.KEY.format(openid=openid), ticket_id, ex=self.TTL_SECONDS)
+        self._access.write(openid, self.KIND, str(ticket_id), self.TTL_SECONDS)
 
     def pending(self, openid: str) -> int | None:
-        raw = self._redis.get(self.KEY.format(openid=openid))
-        return int(raw) if raw is not None else None
+        raw = self._access.read(openid, self.KIND)
+        return int(raw) if raw is not None and raw.isdigit() else None
 
     def clear(self, openid: str) -> None:
-        self._redis.delete(self.KEY.format(openid=openid))
+        self._access.delete(openid, self.KIND)
 
 
 class CallbackChoices:
-    KEY = "bihuan:callback-choice:{openid}"
+    KIND = "callback-choice"
     TTL_SECONDS = 30 * 60
 
-    def __init__(self, redis: Redis) -> None:
-        self._redis = redis
+    def __init__(self, access: StateAccess) -> None:
+        self._access = access
+
+    def rebound(self, access: StateAccess) -> CallbackChoices:
+        return CallbackChoices(access)
 
     def get(self, openid: str) -> PendingChoice | None:
-        raw = self._redis.get(self.KEY.format(openid=openid))
+        raw = self._access.read(openid, self.KIND)
         if raw is None:
             return None
         try:
@@ -88,41 +101,55 @@ class CallbackChoices:
 
     def save(self, openid: str, choice: PendingChoice) -> None:
         value = json.dumps(choice.to_dict(), ensure_ascii=False)
-        self._redis.set(self.KEY.format(openid=openid), value, ex=self.TTL_SECONDS)
+        self._access.write(openid, self.KIND, value, self.TTL_SECONDS)
 
     def clear(self, openid: str) -> None:
-        self._redis.delete(self.KEY.format(openid=openid))
+        self._access.delete(openid, self.KIND)
 
 
 class BindingFailures:
-    KEY = "bihuan:binding-failures:{openid}"
+    KIND = "binding-failures"
     MAX_FAILURES = 5
     LOCK_SECONDS = 3600
 
-    def __init__(self, redis: Redis) -> None:
-        self._redis = redis
+    def __init__(self, access: StateAccess) -> None:
+        self._access = access
+
+    def rebound(self, access: StateAccess) -> BindingFailures:
+        return BindingFailures(access)
 
     def locked_for(self, openid: str) -> int:
         """Seconds the openid may not bind any more (0: it may try)."""
-        key = self.KEY.format(openid=openid)
-        if int(self._redis.get(key) or 0) < self.MAX_FAILURES:
+        now = self._access.now()
+        row = self._access.run(lambda s: _row(s, openid, self.KIND, now))
+        if row is None or _failures(row.data) < self.MAX_FAILURES:
             return 0
-        ttl = int(self._redis.ttl(key))
-        if ttl < 0:  # a counter that somehow lost its expiry gets one again
-            self._redis.expire(key, self.LOCK_SECONDS)
-            return self.LOCK_SECONDS
-        return ttl
+        return max(1, math.ceil((row.expires_at - now).total_seconds()))
 
     def fail(self, openid: str) -> int:
         """Count one wrong code; the number of failures so far."""
-        key = self.KEY.format(openid=openid)
-        failures = int(self._redis.incr(key))
-        if failures == 1 or failures >= self.MAX_FAILURES:
-            self._redis.expire(key, self.LOCK_SECONDS)
+        return self._access.run(lambda s: self._count(s, openid, self._access.now()))
+
+    def _count(self, session: Session, openid: str, now: datetime) -> int:
+        row = _row(session, openid, self.KIND, now)
+        failures = (_failures(row.data) if row is not None else 0) + 1
+        if row is None or failures >= self.MAX_FAILURES:
+            expires_at = now + timedelta(seconds=self.LOCK_SECONDS)
+        else:
+            expires_at = row.expires_at
+        chat_state.store(session, openid, self.KIND, str(failures), expires_at, now)
         return failures
 
     def clear(self, openid: str) -> None:
-        self._redis.delete(self.KEY.format(openid=openid))
+        self._access.delete(openid, self.KIND)
+
+
+def _row(session: Session, openid: str, kind: str, now: datetime):
+    return chat_state.load(session, openid, kind, now)
+
+
+def _failures(data: str) -> int:
+    return int(data) if data.isdigit() else 0
 
 
 @dataclass(frozen=True)
@@ -134,13 +161,28 @@ class Stores:
     callback_reasons: CallbackReasons
     callback_choices: CallbackChoices
     binding_failures: BindingFailures
+    access: StateAccess = field(repr=False)
 
     @classmethod
-    def on(cls, redis: Redis, idle_minutes: int, comment_minutes: int) -> Stores:
+    def on(cls, sessions: sessionmaker[Session], idle_minutes: int, comment_minutes: int) -> Stores:
+        access = StateAccess(sessions)
         return cls(
-            conversations=ConversationStore(redis, idle_minutes),
-            comments=CommentSteps(redis, comment_minutes),
-            callback_reasons=CallbackReasons(redis),
-            callback_choices=CallbackChoices(redis),
-            binding_failures=BindingFailures(redis),
+            conversations=ConversationStore(access, idle_minutes),
+            comments=CommentSteps(access, comment_minutes),
+            callback_reasons=CallbackReasons(access),
+            callback_choices=CallbackChoices(access),
+            binding_failures=BindingFailures(access),
+            access=access,
+        )
+
+    def bound(self, session: Session, now: datetime) -> Stores:
+        """The same stores, working in `session` (one push's transaction) at time `now`."""
+        access = self.access.bound(session, now)
+        return Stores(
+            conversations=self.conversations.rebound(access),
+            comments=self.comments.rebound(access),
+            callback_reasons=self.callback_reasons.rebound(access),
+            callback_choices=self.callback_choices.rebound(access),
+            binding_failures=self.binding_failures.rebound(access),
+            access=access,
         )

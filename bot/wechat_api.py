@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import requests
 from redis import Redis
 from redis.exceptions import LockError
+from urllib3.exceptions import NewConnectionError
 
 from bot import wechat
 from bot.settings import Settings
@@ -43,8 +44,10 @@ _KIND_BY_CODE: dict[int, str] = {
 
 
 class ApiError(Exception):
-    """A failed WeChat call. kind: transient, rate_limited, quota_exhausted,
-    fallback_to_template, not_follower, opted_out, permanent or operations."""
+    """A failed WeChat call. kind: transient (not done; try again), in_doubt (the request may
+    have reached WeChat: a read timeout, a connection lost after sending, an HTTP 5xx from a
+    gateway), rate_limited, quota_exhausted, fallback_to_template, not_follower, opted_out,
+    permanent or operations."""
 
     def __init__(self, code: int, message: str, kind: str) -> None:
         super().__init__(f"WeChat error {code} ({kind}): {message}")
@@ -56,6 +59,10 @@ class ApiError(Exception):
     def retry_later(self) -> bool:
         """True when the same call may succeed later (rq should retry with backoff)."""
         return self.kind in ("transient", "rate_limited")
+
+    @property
+    def may_have_happened(self) -> bool:
+        return self.kind == "in_doubt"
 
 
 @dataclass(frozen=True)
@@ -85,13 +92,17 @@ class WeChatApi:
     """The calls Bihuan makes, with the access token shared through ``redis``."""
 
     def __init__(
-        self, settings: Settings, redis: Redis, session: requests.Session | None = None
+        self,
+        settings: Settings,
+        redis: Redis,
+        session: requests.Session | None = None,
+        timeout: float | None = None,
     ) -> None:
         config = settings.wechat
         self._app_id = config.app_id
         self._secret = config.app_secret
         self._base = (config.api_base_url or DEFAULT_BASE_URL).rstrip("/")
-        self._timeout = config.api_timeout_seconds
+        self._timeout = timeout or config.api_timeout_seconds
         self._download_timeout = settings.media.download_timeout_seconds
         self._http = session or requests.Session()
         self.tokens = SharedToken(
@@ -193,9 +204,9 @@ class WeChatApi:
         try:
             return self._client.call(method, endpoint, data, {"access_token": token})
         except wechat.WeChatClientException as exc:
-            raise _reported(_client_error(exc, endpoint)) from exc
+            raise _reported(_client_error(exc, endpoint, sent=True)) from exc
         except requests.RequestException as exc:
-            raise _reported(_transport_error(exc, endpoint)) from None
+            raise _reported(_transport_error(exc, endpoint, sent=True)) from None
 
     def _token(self, stale: str | None) -> str:
         try:
@@ -247,27 +258,43 @@ def _json_answer(response: requests.Response, endpoint: str) -> dict[str, Any]:
     return answer
 
 
-def _client_error(exc: Any, endpoint: str) -> ApiError:
+def _client_error(exc: Any, endpoint: str, sent: bool = False) -> ApiError:
     """Classify wechatpy's exception: an errcode, or an HTTP error / non-JSON body."""
     if exc.errcode is not None:
         return error_for(int(exc.errcode), f"{endpoint}: {exc.errmsg}")
     status = getattr(exc.response, "status_code", None)
     if isinstance(status, int) and status != 200:
-        return _http_error(status, endpoint)
-    return ApiError(-1, f"{endpoint}: {exc.errmsg or 'unreadable answer'}", "transient")
+        return _http_error(status, endpoint, sent)
+    kind = "in_doubt" if sent else "transient"
+    return ApiError(-1, f"{endpoint}: {exc.errmsg or 'unreadable answer'}", kind)
 
 
-def _http_error(status: int, endpoint: str) -> ApiError:
+def _http_error(status: int, endpoint: str, sent: bool = False) -> ApiError:
     if status >= 500:
-        return ApiError(-1, f"{endpoint}: HTTP {status}", "transient")
+        return ApiError(-1, f"{endpoint}: HTTP {status}", "in_doubt" if sent else "transient")
     if status == 429:
         return ApiError(-1, f"{endpoint}: HTTP 429", "rate_limited")
     return ApiError(-1, f"{endpoint}: HTTP {status}", "permanent")
 
 
-def _transport_error(exc: requests.RequestException, endpoint: str) -> ApiError:
-    """Network errors and timeouts; the message leaves out the URL (it holds credentials)."""
-    return ApiError(-1, f"{endpoint}: {type(exc).__name__}", "transient")
+def _transport_error(exc: requests.RequestException, endpoint: str, sent: bool = False) -> ApiError:
+    """Network errors and timeouts; the message leaves out the URL (it holds credentials).
+
+    For a call that sends something (`sent`), only a failure to connect proves that nothing
+    was sent; a read timeout or a connection lost afterwards leaves the send in doubt.
+    """
+    kind = "in_doubt" if sent and not _never_connected(exc) else "transient"
+    return ApiError(-1, f"{endpoint}: {type(exc).__name__}", kind)
+
+
+def _never_connected(exc: requests.RequestException) -> bool:
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    if not isinstance(exc, requests.ConnectionError):
+        return False
+    reason = exc.args[0] if exc.args else None
+    reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps the cause
+    return isinstance(reason, NewConnectionError)
 
 
 def _reported(error: ApiError) -> ApiError:

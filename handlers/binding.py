@@ -101,8 +101,8 @@ def _bind(ctx: Context, openid: str, code: str) -> str:
     log.info("staff %s (#%s) bound to openid %s", staff.name, staff.id, openid)
     if previous:
         _tell_moved_away(ctx, staff, previous)
-    ctx.on_commit(lambda: failures.clear(openid))
-    ctx.on_commit(lambda: ctx.conversations.clear(openid))
+    failures.clear(openid)
+    ctx.conversations.clear(openid)
     department = staff.department.name if staff.department is not None else "—"
     return BOUND.format(
         name=staff.name, department=department, role=ROLE_LABELS.get(staff.role, staff.role)
@@ -118,7 +118,7 @@ def _tell_moved_away(ctx: Context, staff: Staff, previous: str) -> None:
 
 
 def _wrong_code(ctx: Context, openid: str) -> str:
-    """Counted at once, not after the commit: it must hold even when nothing else is kept."""
+    """Counted in the push's own transaction (kept with it, replayed with it)."""
     store = ctx.stores.binding_failures
     failures = store.fail(openid)
     if failures >= store.MAX_FAILURES:

@@ -72,7 +72,7 @@ def choose(turn: Turn) -> str | None:
     """The 序号 after the list of tickets; anything else lets the choice lapse (None)."""
     ctx, choice, openid = turn.ctx, turn.callback_choice, turn.message.openid
     choices = ctx.stores.callback_choices
-    ctx.on_commit(lambda: choices.clear(openid))
+    choices.clear(openid)
     ticket_id = choice.pick(turn.word)
     if ticket_id is None:
         return None
@@ -89,7 +89,7 @@ def take_reason(turn: Turn) -> str | None:
     ticket_id = reasons.pending(openid) if text else None
     if ticket_id is None:
         return None
-    ctx.on_commit(lambda: reasons.clear(openid))
+    reasons.clear(openid)
     ticket = ctx.session.get(Ticket, ticket_id)
     if ticket is None:
         return None
@@ -120,7 +120,7 @@ def _apply(turn: Turn, ticket: Ticket, reply: CallbackAnswer) -> str:
     if reply.note:
         return SORRY_WITH_REASON.format(number=ticket.number)
     reasons, openid, ticket_id = ctx.stores.callback_reasons, customer.openid, ticket.id
-    ctx.on_commit(lambda: reasons.expect(openid, ticket_id))
+    reasons.expect(openid, ticket_id)
     return SORRY.format(number=ticket.number)
 
 
@@ -128,7 +128,7 @@ def _ask_which(turn: Turn, reply: CallbackAnswer, awaiting: list[Ticket]) -> str
     ctx, openid = turn.ctx, turn.message.openid
     choice = PendingChoice(reply.satisfied, tuple(t.id for t in awaiting), reply.note)
     choices = ctx.stores.callback_choices
-    ctx.on_commit(lambda: choices.save(openid, choice))
+    choices.save(openid, choice)
     word = "满意" if reply.satisfied else "不满意"
     lines = [WHICH.format(count=len(awaiting), answer=word)]
     lines += [f"{index}. {_line(ticket)}" for index, ticket in enumerate(awaiting, start=1)]

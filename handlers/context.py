@@ -1,5 +1,5 @@
 """What a handler gets: the open transaction, the time, the settings and the domain policy,
-the per-openid stores, and after-commit hooks."""
+the per-openid stores (working in that same transaction), and after-commit hooks."""
 
 from __future__ import annotations
 
@@ -39,5 +39,6 @@ class Context:
         return ZoneInfo(self.policy.timezone)
 
     def on_commit(self, action: Callable[[], None]) -> None:
-        """Run `action` only once the transaction has committed (Redis writes, jobs)."""
+        """Run `action` only once the transaction has committed (jobs, anything outside the
+        database; the stores need no hook, they write in the transaction)."""
         self.after_commit.append(action)

@@ -85,7 +85,7 @@ def _unsubscribe(turn: Turn) -> str:
     customer = customers.customer_by_openid(ctx.session, openid)
     if customer is not None:
         customer.subscribed, customer.unsubscribed_at = False, ctx.now
-    ctx.on_commit(lambda: ctx.conversations.clear(openid))
+    ctx.conversations.clear(openid)
     return ""
 
 
@@ -96,7 +96,7 @@ def _start_conversation(turn: Turn) -> str:
     ctx, openid = turn.ctx, turn.message.openid
     result = conv.start(ctx.now, ctx.policy.conversation)
     state = replace(result.state, intake_key=uuid.uuid4().hex)
-    ctx.on_commit(lambda: ctx.conversations.save(openid, state))
+    ctx.conversations.save(openid, state)
     return result.reply
 
 
@@ -107,13 +107,12 @@ def _continue_conversation(turn: Turn) -> str:
     openid = message.openid
     if result.confirmed is not None:
         ticket = _file_ticket(turn, result.confirmed, state)
-        ctx.on_commit(lambda: ctx.conversations.clear(openid))
+        ctx.conversations.clear(openid)
         return conv_texts.submitted_reply(ticket.number, config)
     if result.state is None:
-        ctx.on_commit(lambda: ctx.conversations.clear(openid))
+        ctx.conversations.clear(openid)
     else:
-        new_state = result.state
-        ctx.on_commit(lambda: ctx.conversations.save(openid, new_state))
+        ctx.conversations.save(openid, result.state)
     return result.reply
 
 

@@ -126,7 +126,7 @@ def _phone_in(text: str) -> str:
     return (normalize_phone(match.group(1)) or "") if match else ""
 
 
-# --- the comment step, written after the commit ---------------------------------------------
+# --- the comment step, saved with the push ---------------------------------------------
 
 
 def _open_comment_step(ctx: Context, openid: str, rating_id: int) -> None:
@@ -134,10 +134,8 @@ def _open_comment_step(ctx: Context, openid: str, rating_id: int) -> None:
 
 
 def _save(ctx: Context, openid: str, state: flow.CommentState) -> None:
-    comments = ctx.stores.comments
-    ctx.on_commit(lambda: comments.save(openid, state))
+    ctx.stores.comments.save(openid, state)
 
 
 def _clear(ctx: Context, openid: str) -> None:
-    comments = ctx.stores.comments
-    ctx.on_commit(lambda: comments.clear(openid))
+    ctx.stores.comments.clear(openid)

@@ -1,4 +1,4 @@
-"""Periodic bulletins (定期通报), issued by rq's cron (`jobs.schedule.PERIODIC`).
+"""Periodic bulletins (定期通报), issued by `bihuan cron` (`bot.cron.PERIODIC`).
 
 Each run issues the bulletin of the last complete week or month unless it exists already, so
 a cron that was down issues it at its next run and two crons issue it once. The push to the
@@ -7,27 +7,13 @@ officer and leaders is queued after the commit, like every notification.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from bot.db import transaction
 from bot.runtime import Runtime
 from bot.settings import Settings
 from jobs.queue import enqueue_written
 from models.bulletin.service import BulletinConfig, issue
-
-
-def issue_weekly_bulletin() -> int | None:
-    """rq cron job: the last full week's bulletin."""
-    from jobs.runtime import current
-
-    return issue_bulletin(current(), "weekly", datetime.now(UTC))
-
-
-def issue_monthly_bulletin() -> int | None:
-    """rq cron job: the last full month's bulletin."""
-    from jobs.runtime import current
-
-    return issue_bulletin(current(), "monthly", datetime.now(UTC))
 
 
 def issue_bulletin(runtime: Runtime, kind: str, now: datetime) -> int | None:

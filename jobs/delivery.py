@@ -1,8 +1,19 @@
-"""Sending one notification row: at least once, never twice for one success.
+"""Sending one notification row: at least once, and never twice as far as WeChat allows.
 
-The row is locked while it is sent, re-read (a row already sent or given up is skipped), and
-the outcome recorded on it. The row id is the template message's client_msg_id, so even a
-send repeated after a crash is dropped by WeChat within its ten-minute window.
+Each attempt is put on record before anything leaves (`status = sending`, the channel, the
+time) in a transaction of its own; the send happens outside any transaction; its outcome is
+recorded in another. So a worker killed mid-send, or an answer that never came (a read
+timeout), leaves a send *in doubt*, and an attempt in doubt is never repeated blindly:
+
+- a template message is sent again only with the same `client_msg_id` (``bihuan-<row id>``),
+  which WeChat drops as a repeat for about ten minutes; past that window the row is marked
+  `unsure` for a person to check instead;
+- a customer-service message is never sent again: its template follows (a different form,
+  with its own client_msg_id), or, when no template is configured for it, the row is marked
+  `unsure` and the officer is told to check with the customer.
+
+A send that failed before reaching WeChat (no connection, 45015/45047 outside the window) is
+simply retried, or falls back to the template at once.
 
 Nobody waits unseen: a message that cannot reach a staff member for good (not bound, blocked,
 a rejected template) becomes a "delivery_failed" push to the officers, who can phone them.
@@ -12,7 +23,7 @@ Every message sent is logged in one line, phone numbers masked.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -25,12 +36,15 @@ from jobs.queue import enqueue_written
 from models.core.payload import Payload
 from models.core.phones import scrub_phones
 from models.notification import outbox as notifications
+from models.notification.outbox import LATE_REPLY
 from models.notification.tables import Notification
 from models.people.tables import Customer, Staff
 from models.ticket.tables import Ticket
 
 log = logging.getLogger(__name__)
 PHONE_PATH_KINDS = {"callback_request"}
+# WeChat drops a template message repeating a client_msg_id for about ten minutes.
+CLIENT_MSG_ID_WINDOW = timedelta(minutes=9)
 
 
 class RetryLater(Exception):
@@ -42,6 +56,21 @@ class Target:
     openid: str
     customer: Customer | None
     staff: Staff | None
+
+
+@dataclass
+class Plan:
+    """One attempt, decided and recorded before the send."""
+
+    row_id: int
+    started: datetime
+    channel: str  # custom | template
+    openid: str
+    text: str = ""
+    template_id: str = ""
+    data: dict[str, str] = field(default_factory=dict)
+    url: str = ""
+    msgid: str = ""
 
 
 def send_notification(notification_id: int) -> str:
@@ -56,28 +85,150 @@ def send_notification(notification_id: int) -> str:
 
 
 def deliver(runtime: Runtime, notification_id: int, now: datetime) -> str:
-    """sent | skipped | failed | retry | done-before."""
+    """sent | skipped | failed | retry | unsure | done-before."""
     with transaction(runtime.sessions) as session:
         row = session.get(Notification, notification_id, with_for_update=True)
         if row is None or row.status != "pending":
             return "done-before"
-        outcome = _deliver_row(session, runtime, row, now)
+        decided = _plan(session, runtime, row, now)
     enqueue_written(runtime, session)
-    return outcome
+    while isinstance(decided, Plan):
+        error = _send(runtime, decided)
+        with transaction(runtime.sessions) as session:
+            decided = _record(session, runtime, decided, error, now)
+        enqueue_written(runtime, session)
+    return decided
 
 
-def _deliver_row(session: Session, runtime: Runtime, row: Notification, now: datetime) -> str:
+# --- deciding an attempt ------------------------------------------------------------------
+
+
+def _plan(session: Session, runtime: Runtime, row: Notification, now: datetime) -> Plan | str:
     ticket = session.get(Ticket, row.ticket_id) if row.ticket_id else None
     target, reason = _target(session, row)
     if target is None:
         return _skip(session, row, ticket, reason, now)
+    if row.in_doubt == "template" and _past_window(row, now):
+        return _unsure(session, row, ticket, now, "模板消息可能已发出，且已超出微信去重时限")
+    available = messages.values(row, ticket, runtime.settings, now)
+    if not row.in_doubt and _wants_custom(row, target, runtime, now):
+        text = messages.customer_text(row, ticket, runtime.settings, now)
+        return _mark(row, now, Plan(row.id, now, "custom", target.openid, text=text))
+    return _template_plan(session, runtime, row, ticket, target, available, now)
+
+
+def _template_plan(session, runtime, row, ticket, target, available, now) -> Plan | str:
+    config = runtime.settings.templates.kinds.get(messages.template_key(row)) or {}
+    if not config.get("id"):
+        if row.in_doubt == "custom":
+            return _unsure(session, row, ticket, now, "客服消息可能已发出，且未配置可替代的模板")
+        error = ApiError(-2, f"template {messages.template_key(row)} not configured", "permanent")
+        return _failed(session, runtime, row, ticket, target, error, now)
+    if target.customer is not None:
+        url = available.get("rate_link", "")
+    else:
+        url = messages.staff_url(runtime.settings, row, ticket)
+    plan = Plan(
+        row.id,
+        now,
+        "template",
+        target.openid,
+        template_id=config["id"],
+        data=messages.template_data(config.get("fields", {}), available),
+        url=url,
+    )
+    return _mark(row, now, plan)
+
+
+def _mark(row: Notification, now: datetime, plan: Plan) -> Plan:
+    """The attempt on record before the send (committed with the caller's transaction)."""
+    row.status, row.channel, row.attempt_started_at = "sending", plan.channel, now
     row.attempts += 1
+    return plan
+
+
+def _wants_custom(row: Notification, target: Target, runtime: Runtime, now: datetime) -> bool:
+    """A customer-service message: to a customer inside WeChat's window, or the late answer to
+    someone's own push (they have just written to us)."""
+    if row.kind == LATE_REPLY:
+        return True
+    return target.customer is not None and _in_window(target.customer, runtime, now)
+
+
+def _past_window(row: Notification, now: datetime) -> bool:
+    started = row.attempt_started_at or row.created_at
+    return now - started > CLIENT_MSG_ID_WINDOW
+
+
+# --- the send -------------------------------------------------------------------------------
+
+
+def _send(runtime: Runtime, plan: Plan) -> ApiError | None:
+    api = runtime.wechat_api()
     try:
-        _send(runtime, row, ticket, target, now)
+        if plan.channel == "custom":
+            api.send_text(plan.openid, plan.text)
+        else:
+            plan.msgid = api.send_template(
+                plan.openid, plan.template_id, plan.data, plan.url, f"bihuan-{plan.row_id}"
+            )
     except ApiError as error:
-        return _failed_attempt(session, runtime, row, ticket, target, error, now)
-    row.status, row.sent_at, row.last_error = "sent", now, ""
-    return "sent"
+        return error
+    return None
+
+
+# --- recording the outcome ------------------------------------------------------------------
+
+
+def _record(
+    session: Session, runtime: Runtime, plan: Plan, error: ApiError | None, now: datetime
+) -> Plan | str:
+    row = session.get(Notification, plan.row_id, with_for_update=True)
+    if row.status != "sending" or row.attempt_started_at != plan.started:
+        return "done-before"  # the sweep took it back meanwhile
+    if error is None:
+        row.status, row.sent_at, row.last_error, row.in_doubt = "sent", now, "", ""
+        if plan.channel == "template":
+            row.wechat_msgid = str(plan.msgid or "")
+        _log_plan(session, row, plan)
+        return "sent"
+    row.last_error_code, row.last_error = error.code, str(error)[:500]
+    ticket = session.get(Ticket, row.ticket_id) if row.ticket_id else None
+    target, _ = _target(session, row)
+    if plan.channel == "custom" and error.kind in ("fallback_to_template", "in_doubt"):
+        return _fall_back(session, runtime, row, ticket, target, error, now)
+    if error.kind == "in_doubt":
+        row.in_doubt = "template"
+        log.warning("notification %s: template send in doubt (%s)", row.id, error)
+        if _retry(runtime, row, now) == "failed":  # out of tries: a person checks
+            return _unsure(session, row, ticket, now, "模板消息可能已发出，多次重试仍无应答")
+        return "retry"
+    return _failed(session, runtime, row, ticket, target, error, now)
+
+
+def _fall_back(session, runtime, row, ticket, target, error: ApiError, now: datetime):
+    """The customer-service message was refused (45015/45047) or may have gone: its template,
+    at once, in this same job."""
+    row.status = "pending"
+    if target is None:
+        return _skip(session, row, ticket, "收件人已不可达", now)
+    if error.kind == "in_doubt":
+        row.in_doubt = "custom"
+        log.warning("notification %s: customer-service send in doubt, template follows", row.id)
+    else:
+        log.info("notification %s: %s, falling back to a template", row.id, error.code)
+    available = messages.values(row, ticket, runtime.settings, now)
+    return _template_plan(session, runtime, row, ticket, target, available, now)
+
+
+def _log_plan(session: Session, row: Notification, plan: Plan) -> None:
+    target, _ = _target(session, row)
+    if target is None:
+        return
+    if plan.channel == "custom":
+        _log_sent(row, target, "客服消息", plan.text)
+    else:
+        _log_sent(row, target, "模板消息", "｜".join(plan.data.values()))
 
 
 def _log_sent(row: Notification, target: Target, channel: str, words: str) -> None:
@@ -99,71 +250,36 @@ def _target(session: Session, row: Notification) -> tuple[Target | None, str]:
     return Target(customer.openid, customer, None), ""
 
 
-def _send(
-    runtime: Runtime, row: Notification, ticket: Ticket | None, target: Target, now: datetime
-) -> None:
-    available = messages.values(row, ticket, runtime.settings, now)
-    if target.customer is not None and _in_window(target.customer, runtime, now):
-        text = messages.customer_text(row, ticket, runtime.settings, now)
-        try:
-            runtime.wechat_api().send_text(target.openid, text)
-            row.channel = "custom"
-            _log_sent(row, target, "客服消息", text)
-            return
-        except ApiError as error:
-            if error.kind != "fallback_to_template":
-                raise
-            log.info("notification %s: %s, falling back to a template", row.id, error.code)
-    _send_template(runtime, row, ticket, target, available)
-
-
-def _send_template(
-    runtime: Runtime,
-    row: Notification,
-    ticket: Ticket | None,
-    target: Target,
-    available: dict[str, str],
-) -> None:
-    config = runtime.settings.templates.kinds.get(messages.template_key(row)) or {}
-    if not config.get("id"):
-        raise ApiError(-2, f"template {messages.template_key(row)} not configured", "permanent")
-    url = "" if target.customer is not None else messages.staff_url(runtime.settings, row, ticket)
-    data = messages.template_data(config.get("fields", {}), available)
-    msgid = runtime.wechat_api().send_template(
-        target.openid, config["id"], data, url, f"bihuan-{row.id}"
-    )
-    row.channel, row.wechat_msgid = "template", str(msgid or "")
-    _log_sent(row, target, "模板消息", "｜".join(data.values()))
-
-
 def _in_window(customer: Customer, runtime: Runtime, now: datetime) -> bool:
     window = timedelta(hours=runtime.settings.outbox.customer_window_hours)
     return customer.last_inbound_at is not None and now - customer.last_inbound_at < window
 
 
-def _failed_attempt(
+def _failed(
     session: Session,
     runtime: Runtime,
     row: Notification,
     ticket: Ticket | None,
-    target: Target,
+    target: Target | None,
     error: ApiError,
     now: datetime,
 ) -> str:
+    """A failure that is not in doubt: retried when transient, else recorded for good."""
     row.last_error_code, row.last_error = error.code, str(error)[:500]
     if error.kind in ("transient", "rate_limited"):
         outcome = _retry(runtime, row, now)
-        if outcome == "failed" and target.staff is not None:
+        if outcome == "failed" and target is not None and target.staff is not None:
             _tell_officers(session, row, ticket, "多次发送失败", now)
         return outcome
-    if error.kind == "not_follower" and target.customer is not None:
-        target.customer.subscribed = False
-    if error.kind == "opted_out" and target.customer is not None:
-        target.customer.opted_out = True
+    customer = target.customer if target is not None else None
+    if error.kind == "not_follower" and customer is not None:
+        customer.subscribed = False
+    if error.kind == "opted_out" and customer is not None:
+        customer.opted_out = True
     if error.kind in ("operations", "quota_exhausted"):
         log.error("WECHAT OPERATIONS ALERT: notification %s failed with %s", row.id, error)
     row.status = "failed"
-    if target.customer is not None:
+    if customer is not None:
         _phone_path(session, row, ticket, now)
     else:
         _tell_officers(session, row, ticket, f"微信拒收（{error.code}）", now)
@@ -177,8 +293,23 @@ def _retry(runtime: Runtime, row: Notification, now: datetime) -> str:
         row.status = "failed"
         log.error("notification %s gave up after %s attempts", row.id, row.attempts)
         return "failed"
+    row.status = "pending"
     row.next_attempt_at = now + timedelta(seconds=delays[row.attempts - 1])
     return "retry"
+
+
+def _unsure(
+    session: Session, row: Notification, ticket: Ticket | None, now: datetime, why: str
+) -> str:
+    """A send that may have happened and cannot be repeated safely: for a person to check."""
+    row.status, row.last_error = "unsure", why
+    log.error("notification %s needs a person: %s", row.id, why)
+    if ticket is not None:
+        payload = Payload(
+            ticket_id=ticket.id, number=ticket.number, stage="消息可能未送达", note=why
+        )
+        notifications.notify(session, "officer", "delivery_unsure", ticket, payload, now)
+    return "unsure"
 
 
 def _skip(

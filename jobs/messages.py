@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.links import ticket_link
 from bot.settings import Settings
 from bot.wechat_api import trim_template_value
 from models.core import push_texts
@@ -66,7 +67,17 @@ def values(
         result.update(_ticket_values(ticket, result))
     words = _headline(row, payload, facts)
     result.update(stage=words.stage, outcome=words.outcome, note=words.note or result["matter"])
+    if row.customer_id is not None and row.kind == "callback_request":
+        result["rate_link"] = _rate_link(settings, ticket, row.customer_id)
     return result
+
+
+def _rate_link(settings: Settings, ticket: Ticket | None, customer_id: int) -> str:
+    """The signed link with which this customer may rate this ticket on /rate (PRODUCT §7);
+    none without a shared `web.secret_key` (the web process could not check it)."""
+    if ticket is None or not settings.web.secret_key:
+        return ""
+    return ticket_link(settings.web.base_url, settings.web.secret_key, ticket.id, customer_id)
 
 
 def _headline(row: Notification, payload: Payload, facts: push_texts.Facts):
@@ -149,6 +160,11 @@ def customer_text(row: Notification, ticket: Ticket | None, settings: Settings, 
     """A customer-service message (inside the 48-hour window)."""
     zone = ZoneInfo(settings.app.timezone)
     payload = Payload.from_json(row.payload)
+    if row.kind == "late_reply":
+        return payload.note
     facts = _facts(payload, ticket, settings, zone)
     available = values(row, ticket, settings, now)
-    return push_texts.customer_message(row.kind, payload, facts, available)
+    text = push_texts.customer_message(row.kind, payload, facts, available)
+    if available.get("rate_link"):
+        text += f"\n也欢迎为本次服务打星评价：{available['rate_link']}"
+    return text

@@ -1,8 +1,14 @@
-"""Queueing jobs on rq, always after the commit of the change that made them necessary."""
+"""Queueing jobs on rq, always after the commit of the change that made them necessary.
+
+Redis is a queue here, never the only copy: a row that could not be queued is queued again
+by the outbox sweep. After Redis failed, this process does not try again for
+`PAUSE_SECONDS`, so that a push is not held up by one connection timeout after another.
+"""
 
 from __future__ import annotations
 
 import logging
+import time
 
 from redis.exceptions import RedisError
 from rq import Queue, Retry
@@ -15,19 +21,24 @@ log = logging.getLogger(__name__)
 # By name, so that this module and the job it queues do not import each other.
 SEND_NOTIFICATION = "jobs.delivery.send_notification"
 DOWNLOAD_ATTACHMENT = "jobs.media.download_attachment"
+PAUSE_SECONDS = 10.0
 
 
 def make_queue(runtime: Runtime) -> Queue:
     return Queue(runtime.settings.redis.queue_name, connection=runtime.redis)
 
 
-def enqueue_notifications(runtime: Runtime, ids: list[int]) -> int:
+def enqueue_notifications(runtime: Runtime, ids: list[int], *, sweeping: bool = False) -> int:
     """Queue a send job per notification id. A Redis failure is logged, not raised: the rows
-    are in the database and the outbox sweep queues them again."""
+    are in the database and the outbox sweep queues them again. The sweep itself
+    (`sweeping`) is told: it raises, so that its run is recorded as failed."""
     if not ids:
         return 0
+    if not sweeping and time.monotonic() < runtime.queue_paused_until:
+        log.info("not queueing notifications %s: Redis failed moments ago; the sweep will", ids)
+        return 0
     queue = make_queue(runtime)
-    delays = runtime.settings.outbox.retry_seconds
+    outbox = runtime.settings.outbox
     try:
         for notification_id in ids:
             queue.enqueue(
@@ -35,11 +46,16 @@ def enqueue_notifications(runtime: Runtime, ids: list[int]) -> int:
                 notification_id,
                 job_id=f"notification-{notification_id}",
                 description=f"send notification {notification_id}",
-                retry=Retry(max=len(delays), interval=delays),
+                retry=Retry(max=len(outbox.retry_seconds), interval=outbox.retry_seconds),
+                job_timeout=outbox.job_timeout_seconds,
             )
-    except RedisError:
-        log.exception("could not queue notifications %s; the sweep will", ids)
+    except RedisError as error:
+        runtime.queue_paused_until = time.monotonic() + PAUSE_SECONDS
+        if sweeping:
+            raise
+        log.warning("could not queue notifications %s (%s); the sweep will", ids, error)
         return 0
+    runtime.queue_paused_until = 0.0
     return len(ids)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -15,13 +15,6 @@ from models.notification import log as message_log
 from models.notification.tables import Notification
 
 log = logging.getLogger(__name__)
-
-
-def send_failure_summary() -> int:
-    """rq cron job (messages.failure_summary_cron)."""
-    from jobs.runtime import current
-
-    return failure_summary(current(), datetime.now(UTC))
 
 
 def last_week(now: datetime, timezone: str) -> tuple[datetime, datetime, str]:

@@ -1,11 +1,15 @@
-"""Inbound WeChat pushes, kept for de-duplication and for replay after a failure."""
+"""Inbound WeChat pushes: kept for de-duplication, for handling in arrival order per sender,
+for taking over a push whose handler is gone, and for replay after a failure.
+
+Queries are functions taking a session; they never commit.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, Index, String, Text, delete, select, text, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, UTCDateTime, utcnow
 
@@ -14,6 +18,10 @@ class InboundMessage(Base):
     """One push from WeChat. The dedupe key makes repeated pushes one row.
 
     status: processing → done (reply stored) or failed (error stored; `bihuan inbound replay`).
+    `lease_until`: until then the request that received the push is expected to handle it;
+    afterwards anyone may take it over (the sweep, WeChat's retry, the sender's next push).
+    `late`: the push was handled after its HTTP answer had gone, so its reply was sent as a
+    message instead (a retry then answers nothing, not the reply a second time).
     """
 
     __tablename__ = "inbound_messages"
@@ -26,5 +34,78 @@ class InboundMessage(Base):
     status: Mapped[str] = mapped_column(String(12), default="processing", index=True)
     reply: Mapped[str] = mapped_column(Text, default="")
     error: Mapped[str] = mapped_column(Text, default="")
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (Index("ix_inbound_messages_openid_status", "openid", "status"),)
+
+
+class PushNonce(Base):
+    """A nonce of a signed push, with the digest of the body it came with (replay guard)."""
+
+    __tablename__ = "push_nonces"
+
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+def lock_sender(session: Session, openid: str) -> None:
+    """Hold the sender's lock until the transaction ends: one push per openid at a time.
+
+    PostgreSQL: a transaction-level advisory lock on the openid's hash (bounded by
+    lock_timeout). SQLite: every write transaction already holds the database's one lock.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:openid, 0))"),
+            {"openid": openid},
+        )
+
+
+def first_unfinished(session: Session, openid: str, before_id: int) -> InboundMessage | None:
+    """The sender's earliest push still being handled that arrived before `before_id`."""
+    statement = (
+        select(InboundMessage)
+        .where(
+            InboundMessage.openid == openid,
+            InboundMessage.status == "processing",
+            InboundMessage.id < before_id,
+        )
+        .order_by(InboundMessage.id)
+        .limit(1)
+    )
+    return session.scalar(statement)
+
+
+def abandoned(session: Session, now: datetime, limit: int) -> list[tuple[int, str]]:
+    """(id, openid) of pushes still being handled whose lease has run out, oldest first."""
+    statement = (
+        select(InboundMessage.id, InboundMessage.openid)
+        .where(InboundMessage.status == "processing", InboundMessage.lease_until < now)
+        .order_by(InboundMessage.id)
+        .limit(limit)
+    )
+    return [(row.id, row.openid) for row in session.execute(statement)]
+
+
+def purge_raw(session: Session, before: datetime, limit: int) -> int:
+    """Empty the raw XML and stored reply of finished pushes received before `before`."""
+    ids = select(InboundMessage.id).where(
+        InboundMessage.received_at < before,
+        InboundMessage.status != "processing",
+        InboundMessage.raw_xml != "",
+    )
+    chosen = list(session.scalars(ids.order_by(InboundMessage.id).limit(limit)))
+    if chosen:
+        session.execute(
+            update(InboundMessage).where(InboundMessage.id.in_(chosen)).values(raw_xml="", reply="")
+        )
+    return len(chosen)
+
+
+def purge_nonces(session: Session, before: datetime) -> int:
+    result = session.execute(delete(PushNonce).where(PushNonce.seen_at < before))
+    return result.rowcount or 0

@@ -5,7 +5,8 @@ from models.audit.tables import AuditEntry
 from models.base import Base
 from models.bulletin.tables import Bulletin
 from models.calendar.tables import CalendarDay, CalendarVersion, CalendarYear
-from models.inbound import InboundMessage
+from models.chat_state import ChatState
+from models.inbound import InboundMessage, PushNonce
 from models.notification.tables import Digest, Notification
 from models.people.tables import (
     BindingCode,
@@ -16,6 +17,7 @@ from models.people.tables import (
     Staff,
 )
 from models.rating.tables import BusinessRecord, Rating, RatingCallback, RatingNotice, RatingRecord
+from models.sweeps import SweepRun
 from models.ticket.tables import (
     AccountabilityReview,
     Attachment,
@@ -45,6 +47,7 @@ __all__ = [
     "LedgerExport",
     "BindingCode",
     "BusinessRecord",
+    "ChatState",
     "Notification",
     "Customer",
     "Deadline",
@@ -53,11 +56,13 @@ __all__ = [
     "Department",
     "InboundMessage",
     "LoginThrottle",
+    "PushNonce",
     "Rating",
     "RatingCallback",
     "RatingNotice",
     "RatingRecord",
     "Staff",
+    "SweepRun",
     "Ticket",
     "TicketEvent",
     "TicketSequence",

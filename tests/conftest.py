@@ -48,8 +48,8 @@ def settings(migrated):
 
 
 @pytest.fixture
-def runtime(settings):
-    runtime = build_runtime(settings)
+def runtime(settings, tmp_path):
+    runtime = build_runtime(settings.override(wechat={"spool_dir": str(tmp_path / "spool")}))
     _empty_tables(runtime.engine)
     runtime.redis.flushdb()
     yield runtime

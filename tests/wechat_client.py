@@ -76,8 +76,19 @@ class WeChatTestClient:
         assert response.status_code == 200, response.get_data(as_text=True)
         return self.reply_text(response)
 
-    def post_xml(self, xml: str | bytes, token: str | None = None, **extra_params):
-        timestamp, nonce = str(int(time.time())), wechat.random_nonce()
+    def post_xml(
+        self,
+        xml: str | bytes,
+        token: str | None = None,
+        timestamp: str | None = None,
+        nonce: str | None = None,
+        encrypt: bool | None = None,
+        **extra_params,
+    ):
+        """POST a push; the timestamp and nonce are fresh unless given. Encrypted when the
+        client has keys (or `encrypt` says so)."""
+        timestamp = timestamp or str(int(time.time()))
+        nonce = nonce or wechat.random_nonce()
         token = token if token is not None else self.settings.wechat.token
         params = {
             "timestamp": timestamp,
@@ -85,7 +96,7 @@ class WeChatTestClient:
             "signature": wechat.sign(token, timestamp, nonce),
         }
         body = xml.encode("utf-8") if isinstance(xml, str) else xml
-        if self.keys is not None:
+        if self.keys is not None and encrypt is not False:
             encrypted, msg_signature = wechat.encrypt_push(
                 body.decode(), self.keys, timestamp, nonce
             )

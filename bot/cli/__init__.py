@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from zoneinfo import ZoneInfo
 
@@ -19,6 +18,7 @@ from bot.cli.menu import push
 from bot.cli.obj import Obj
 from bot.cli.staff import staff
 from bot.cli.user import user
+from bot.logs import setup_logging
 from bot.settings import SettingsError
 
 
@@ -35,10 +35,6 @@ def main() -> None:
     except SettingsError as exc:
         click.echo(f"配置错误 / invalid setting: {exc}", err=True)
         sys.exit(2)
-
-
-def setup_logging(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 @cli.command()
@@ -159,11 +155,17 @@ def inbound() -> None:
 @inbound.command("replay")
 @click.pass_obj
 def inbound_replay(obj: Obj) -> None:
-    """Handle again every push whose handler failed."""
-    from bot.replay import replay_failed
+    """Handle the pushes waiting in the local spool, the abandoned ones, and again every push
+    whose handler failed; each answer goes to its sender as a customer-service message."""
+    from bot.replay import reclaim_abandoned, replay_failed, replay_spool
 
+    spooled, waiting = replay_spool(obj.runtime)
+    reclaimed = reclaim_abandoned(obj.runtime)
     done, failed = replay_failed(obj.runtime)
-    click.echo(f"replayed {done}, still failing {failed}")
+    click.echo(
+        f"spool: {spooled} handled, {waiting} still waiting; abandoned: {reclaimed} handled; "
+        f"failed: replayed {done}, still failing {failed}"
+    )
 
 
 cli.add_command(staff)

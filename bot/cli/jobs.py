@@ -1,10 +1,22 @@
-"""`bihuan worker` and `bihuan cron`: the background processes of production."""
+"""`bihuan worker` and `bihuan cron`: the background processes of production.
+
+Neither dies of a transient outage. The worker runs rq's worker again after Redis or the
+database failed under it, waiting 1 s, doubling up to 30 s; the cron loop (`bot.cron`) never
+lets a sweep's failure out. SIGTERM and SIGINT stop them (warm shutdown for the worker).
+"""
 
 from __future__ import annotations
 
+import logging
+import signal
 import sys
+import threading
+import time
 
 import click
+
+log = logging.getLogger(__name__)
+MAX_BACKOFF_SECONDS = 30.0
 
 
 @click.command()
@@ -12,30 +24,65 @@ import click
 @click.pass_obj
 def worker(obj, burst: bool) -> None:
     """An rq worker with the scheduler (retries with backoff)."""
+    from bot.logs import setup_logging
+    from jobs import runtime as job_runtime
+
+    runtime = _needs_redis(obj, "background")
+    setup_logging(obj.settings.app.log_level)
+    job_runtime.bind(runtime)
+    if burst:
+        _work_once(runtime, burst=True)
+        return
+    keep_working(lambda: _work_once(runtime, burst=False))
+
+
+def _work_once(runtime, burst: bool) -> bool:
+    """One rq worker until it stops; True when it stopped because it was asked to."""
     from rq import Worker
 
-    from jobs import runtime as job_runtime
     from jobs.queue import make_queue
 
-    runtime = _needs_redis(obj)
-    job_runtime.bind(runtime)
-    queue = make_queue(runtime)
-    Worker([queue], connection=runtime.redis).work(
-        burst=burst, with_scheduler=not burst, logging_level=obj.settings.app.log_level
+    rq_worker = Worker([make_queue(runtime)], connection=runtime.redis)
+    rq_worker.work(
+        burst=burst,
+        with_scheduler=not burst,
+        logging_level=runtime.settings.app.log_level,
     )
+    return burst or rq_worker._stop_requested
+
+
+def keep_working(work, sleep=time.sleep) -> None:
+    """Call `work` again whenever it returns False or raises, with a growing pause."""
+    failures = 0
+    while True:
+        started = time.monotonic()
+        try:
+            if work():
+                return
+            reason = "stopped"
+        except Exception as error:  # noqa: BLE001 - Redis or the database went away
+            reason = f"{type(error).__name__}: {error}"
+        if time.monotonic() - started > 2 * MAX_BACKOFF_SECONDS:
+            failures = 0  # it had been working: start the backoff afresh
+        failures += 1
+        pause = min(MAX_BACKOFF_SECONDS, 2.0 ** (failures - 1))
+        log.warning("worker %s; starting again in %.0f s", reason, pause)
+        sleep(pause)
 
 
 @click.command()
 @click.pass_obj
 def cron(obj) -> None:
-    """rq's cron: the periodic sweeps (outbox, reminders, breaches)."""
-    from rq.cron import CronScheduler
+    """The periodic sweeps (outbox, reminders and breaches, pushes, retention)."""
+    from bot.cron import Cron
+    from bot.logs import setup_logging
 
-    from jobs.schedule import register_periodic
-
-    runtime = _needs_redis(obj)
-    scheduler = CronScheduler(connection=runtime.redis, logging_level=obj.settings.app.log_level)
-    register_periodic(scheduler, obj.settings).start()
+    runtime = _needs_redis(obj, "background")
+    setup_logging(obj.settings.app.log_level)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    Cron(runtime).forever(stop)
 
 
 @click.command()
@@ -96,7 +143,7 @@ def _report(at: str, counts: dict) -> None:
     )
 
 
-def _needs_redis(obj):
+def _needs_redis(obj, process: str):
     if obj.settings.embedded_redis:
         click.echo(
             "需要配置 BIHUAN_REDIS__URL：未配置 Redis 时，worker 与 cron 已内嵌在 "
@@ -104,4 +151,4 @@ def _needs_redis(obj):
             err=True,
         )
         sys.exit(2)
-    return obj.runtime
+    return obj.runtime_for(process)

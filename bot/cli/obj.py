@@ -20,8 +20,12 @@ class Obj:
 
     @property
     def runtime(self):
+        """The runtime of a command-line process (background timeouts)."""
+        return self.runtime_for("background")
+
+    def runtime_for(self, process: str):
         if self._runtime is None:
             from bot.runtime import build_runtime
 
-            self._runtime = build_runtime(self.settings)
+            self._runtime = build_runtime(self.settings, process=process)
         return self._runtime

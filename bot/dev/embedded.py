@@ -1,6 +1,6 @@
-"""The embedded mode of `make run`: rq's worker, scheduler and cron in the web process,
-on the in-process Redis. Production runs `bihuan worker` and `bihuan cron` instead; the jobs
-and their code paths are the same."""
+"""The embedded mode of `make run`: rq's worker and scheduler and the cron's sweeps in the web
+process, on the in-process Redis. Production runs `bihuan worker` and `bihuan cron` instead;
+the jobs, the sweeps and their code paths are the same."""
 
 from __future__ import annotations
 
@@ -9,14 +9,13 @@ import threading
 import time
 
 from rq import SimpleWorker
-from rq.cron import CronScheduler
 from rq.job import Job
 from rq.timeouts import TimerDeathPenalty
 
+from bot.cron import Cron
 from bot.runtime import Runtime
 from jobs import runtime as job_runtime
 from jobs.queue import make_queue
-from jobs.schedule import register_periodic
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +47,12 @@ def start_embedded(runtime: Runtime, stop: threading.Event, tick: float = 1.0) -
     job_runtime.bind(runtime)
     queue = make_queue(runtime)
     worker = ThreadWorker([queue], connection=runtime.redis)
-    cron = register_periodic(CronScheduler(connection=runtime.redis), runtime.settings)
+    cron = Cron(runtime)
 
     def loop() -> None:
         while not stop.is_set():
             try:
-                cron.enqueue_jobs()
+                cron.run_due()
                 enqueue_scheduled(queue)
                 worker.work(burst=True, logging_level="WARNING")
             except Exception:  # noqa: BLE001 - keep the embedded worker alive

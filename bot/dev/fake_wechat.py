@@ -2,7 +2,8 @@
 
 Same paths, query strings and JSON shapes as ``api.weixin.qq.com`` as wechatpy 1.8.18 calls
 them, plus control endpoints under ``/_fake/`` for tests and the terminal simulator: read the
-delivered messages, inject errors and slow answers, expire tokens, reset, read counters.
+delivered messages, inject errors, slow answers and answers that come after the work is done
+(``/_fake/late``), expire tokens, reset, read counters.
 
 Only the standard library and Flask/werkzeug are used; wechatpy is deliberately not imported.
 """
@@ -127,6 +128,7 @@ class _State:
     delays: dict[str, list[_Delay]] = field(default_factory=dict)
     media: dict[str, _Media] = field(default_factory=dict)
     expired_media: set[str] = field(default_factory=set)
+    late_answers: dict[str, list[_Delay]] = field(default_factory=dict)
 
 
 class FakeWeChat:
@@ -181,6 +183,12 @@ class FakeWeChat:
         """media/get answers 40007 for ``media_id`` from now on (WeChat's 3 days are over)."""
         with self._lock:
             self._state.expired_media.add(media_id)
+
+    def answer_late_next(self, path: str, seconds: float, times: int = 1) -> None:
+        """Handle the next ``times`` calls to ``path`` at once (a message is delivered), but
+        answer only ``seconds`` later: the caller cannot know whether its send happened."""
+        with self._lock:
+            self._state.late_answers.setdefault(path, []).append(_Delay(seconds, times))
 
     def expire_tokens(self) -> None:
         """Every token issued so far answers 40001 from now on."""
@@ -379,11 +387,21 @@ class FakeWeChat:
             return _json(error(fault.errcode), fault.http_status)
         return None
 
+    def _after_api_call(self, response: Response) -> Response:
+        """Hold the answer back when a late answer was asked for (the work is done)."""
+        if request.path.startswith(API_PREFIX):
+            with self._lock:
+                late = self._take(self._state.late_answers, request.path)
+            if late:
+                time.sleep(late.seconds)
+        return response
+
     # ----- HTTP ---------------------------------------------------------------------------
 
     def _build_app(self) -> Flask:
         app = Flask(__name__)
         app.before_request(self._before_api_call)
+        app.after_request(self._after_api_call)
         routes: list[tuple[str, str, Callable[..., Response]]] = [
             ("/cgi-bin/token", "GET", self._http_token),
             ("/cgi-bin/stable_token", "POST", self._http_stable_token),
@@ -397,6 +415,7 @@ class FakeWeChat:
             ("/_fake/messages", "GET", self._http_messages),
             ("/_fake/fail", "POST", self._http_fail),
             ("/_fake/slow", "POST", self._http_slow),
+            ("/_fake/late", "POST", self._http_late),
             ("/_fake/expire_tokens", "POST", self._http_simple(self.expire_tokens)),
             ("/_fake/reset", "POST", self._http_simple(self.reset)),
             ("/_fake/stats", "GET", lambda: _json(self.stats())),
@@ -458,6 +477,16 @@ class FakeWeChat:
         body = _json_body() or {}
         try:
             self.slow_next(_path_arg(body), float(body["seconds"]), int(body.get("times", 1)))
+        except (KeyError, TypeError, ValueError) as exc:
+            return _json({"error": f"bad request: {exc}"}, 400)
+        return _json(error(0))
+
+    def _http_late(self) -> Response:
+        body = _json_body() or {}
+        try:
+            self.answer_late_next(
+                _path_arg(body), float(body["seconds"]), int(body.get("times", 1))
+            )
         except (KeyError, TypeError, ValueError) as exc:
             return _json({"error": f"bad request: {exc}"}, 400)
         return _json(error(0))

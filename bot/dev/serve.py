@@ -28,6 +28,10 @@ def run_development_server(settings: Settings, host: str, port: int) -> None:
         from bot.dev.embedded import start_embedded
 
         start_embedded(runtime, stop)
+    else:
+        from bot.replay import start_spool_replayer
+
+        start_spool_replayer(runtime, stop)
     log.info("bihuan serving on http://%s:%s/wechat — %s", host, port, describe_runtime(settings))
     app = create_app(runtime=runtime)
     if local_fake:  # no real 公众号: the clock may be moved to try deadlines without waiting

@@ -89,4 +89,6 @@ PUSH_KIND_LABELS = {
     "rating_alert": "低星评价电话回访",
     "rating_praise": "五星好评",
     "rating_notice": "通报批评草稿",
+    "late_reply": "消息已处理",
+    "delivery_unsure": "消息可能未送达",
 }

@@ -46,3 +46,14 @@ def scrub_phones(text: str) -> str:
     """Mask every mobile or landline number in a text (138****5678): staff replies, logs."""
     text = MOBILE_IN_TEXT.sub(lambda match: mask_phone(match.group()), text)
     return LANDLINE_IN_TEXT.sub(lambda match: mask_phone(match.group()), text)
+
+
+PHONE_IN_TEXT = re.compile(
+    r"(?<![0-9])(1[3-9][0-9](?:[\s-]?[0-9]){8}|0[1-9][0-9]{1,2}[\s-]?[0-9]{7,8})(?![0-9])"
+)
+
+
+def mask_phones_in(text: str) -> str:
+    """Every mainland mobile or landline number inside `text` masked (138****5678): for logs
+    and stored errors, which must never hold a customer's full number."""
+    return PHONE_IN_TEXT.sub(lambda match: mask_phone(re.sub(r"[\s-]", "", match.group(1))), text)

@@ -10,11 +10,29 @@ from sqlalchemy.orm import Session
 from models.core.payload import Payload
 from models.notification.tables import Notification
 from models.people import designations
+from models.people.customers import get_or_create_customer, staff_by_openid
 from models.people.tables import Staff
 from models.ticket.tables import Ticket
 
 ROLE_RECIPIENTS = {"officer", "leader", "executive"}
 OUTBOX_KEY = "bihuan_outbox"
+LATE_REPLY = "late_reply"
+
+
+def notify_late_reply(session: Session, openid: str, text: str, now: datetime) -> Notification:
+    """The answer to a push handled after its HTTP answer had gone (the database was slow or
+    down): sent to the sender as a customer-service message. A sender who is not staff is a
+    customer, recorded now if this was their first push."""
+    staff = staff_by_openid(session, openid)
+    customer = None if staff is not None else get_or_create_customer(session, openid, now)
+    row = Notification(
+        kind=LATE_REPLY,
+        staff_id=staff.id if staff is not None else None,
+        customer_id=customer.id if customer is not None else None,
+        payload=Payload(stage="消息已处理", note=text).to_json(),
+        created_at=now,
+    )
+    return _add(session, row)
 
 
 def notify_staff(
@@ -76,6 +94,11 @@ def queue_after_commit(session: Session, row: Notification) -> None:
 def written_in(session: Session) -> list[Notification]:
     """The notification rows this session added (read after the commit to queue them)."""
     return list(session.info.get(OUTBOX_KEY, []))
+
+
+def forget_written_after(session: Session, count: int) -> None:
+    """Forget the rows added after the first `count` (their savepoint was rolled back)."""
+    del session.info.setdefault(OUTBOX_KEY, [])[count:]
 
 
 def notify(

@@ -24,9 +24,15 @@ class Notification(Base):
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
-    # pending → sent | failed (permanent error) | skipped (nobody to send to: phone path)
+    # pending → sending (the attempt is on record before anything leaves) → sent | failed
+    # (permanent error) | skipped (nobody to send to: phone path) | unsure (a send that may have
+    # happened and cannot be repeated safely: for a person to check) | pending (retry later)
     status: Mapped[str] = mapped_column(String(10), default="pending")
     channel: Mapped[str] = mapped_column(String(10), default="")  # template | custom
+    # The channel of an attempt whose outcome is unknown (timeout, crash): "custom" is never
+    # sent again (its template follows), "template" only with the same client_msg_id.
+    in_doubt: Mapped[str] = mapped_column(String(10), default="")
+    attempt_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error_code: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str] = mapped_column(Text, default="")

@@ -155,17 +155,6 @@ def latest_rating(session: Session, target: Target) -> Rating | None:
     return session.scalar(statement)
 
 
-def ticket_by_phone_tail(session: Session, number: str, tail: str) -> Ticket | None:
-    """The ticket with this number whose phone ends with these four digits."""
-    from models.ticket.intake import find_by_number
-
-    ticket = find_by_number(session, number)
-    if ticket is None or len(tail) != 4 or not tail.isdigit():
-        return None
-    digits = "".join(char for char in ticket.phone if char.isdigit())
-    return ticket if len(digits) >= 4 and digits.endswith(tail) else None
-
-
 def rate(
     session: Session,
     target: Target,
@@ -178,9 +167,11 @@ def rate(
     customer_id: int | None = None,
     phone: str = "",
     comment: str = "",
+    form_nonce: str | None = None,
 ) -> Rating:
     """Store a rating and its consequences. Raises AlreadyRated when the target (a ticket or a
-    business record) is rated already and `rating.once_per_ticket` is set."""
+    business record) is rated already and `rating.once_per_ticket` is set; IntegrityError when
+    the /rate form (`form_nonce`) made a rating already."""
     if not 1 <= stars <= 5:
         raise ValueError(f"stars must be 1..5, got {stars}")
     _lock(session, target)
@@ -199,6 +190,7 @@ def rate(
         channel=channel,
         phone=phone or target.phone,
         created_at=now,
+        form_nonce=form_nonce,
         updated_at=now,
     )
     session.add(rating)

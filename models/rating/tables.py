@@ -67,6 +67,8 @@ class Rating(Base):
     phone: Mapped[str] = mapped_column(String(32), default="")  # for the call-back
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     commented_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The /rate form it came from: each form is submitted once.
+    form_nonce: Mapped[str | None] = mapped_column(String(40), unique=True)
     # Rated or commented last: the API's change feed reads ratings in this order.
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

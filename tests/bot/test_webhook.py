@@ -1,6 +1,9 @@
-"""The webhook over HTTP: signatures, AES modes, hostile bodies, de-duplication, limits."""
+"""The webhook over HTTP: signatures, AES modes, hostile bodies, de-duplication, limits,
+freshness (timestamp and nonce) and the configured mode."""
 
 from __future__ import annotations
+
+import time
 
 import pytest
 from sqlalchemy import func, select
@@ -10,6 +13,7 @@ from bot.app import create_app
 from bot.runtime import build_runtime
 from bot.webhook import MAX_REPLY_BYTES, clip_reply
 from models.inbound import InboundMessage
+from models.notification.tables import Notification
 from tests.concurrency import run_in_threads
 from tests.wechat_client import WeChatTestClient
 
@@ -28,15 +32,19 @@ VECTOR_ENCRYPT = (
     "JvnhvQl+q5rv1ixrcpCumEPo5MJSgM9ehVsNPfUM669WuMyVWQLCzpu9GhglF2PE="
 )
 OTHER_KEY = "ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210abcdefg"
+# The official vector was signed in 2014: its tests accept a timestamp that old.
+VECTOR_SKEW = 20 * 365 * 86400
 
 
-def aes_setup(runtime, current=VECTOR_KEY, previous="", token=VECTOR_TOKEN):
+def aes_setup(runtime, current=VECTOR_KEY, previous="", token=VECTOR_TOKEN, mode="safe"):
     settings = runtime.settings.override(
         wechat={
             "token": token,
             "app_id": VECTOR_APPID,
             "encoding_aes_key": current,
             "encoding_aes_key_previous": previous,
+            "mode": mode,
+            "max_clock_skew_seconds": VECTOR_SKEW,
         }
     )
     aes_runtime = build_runtime(settings, redis=runtime.redis)
@@ -203,7 +211,13 @@ def test_bad_msg_signature_is_403(runtime):
 
 def test_wrong_appid_is_400(runtime):
     settings = runtime.settings.override(
-        wechat={"token": VECTOR_TOKEN, "app_id": "wx_someone_else", "encoding_aes_key": VECTOR_KEY}
+        wechat={
+            "token": VECTOR_TOKEN,
+            "app_id": "wx_someone_else",
+            "encoding_aes_key": VECTOR_KEY,
+            "mode": "safe",
+            "max_clock_skew_seconds": VECTOR_SKEW,
+        }
     )
     client = create_app(runtime=build_runtime(settings, redis=runtime.redis)).test_client()
     response = client.post("/wechat", query_string=vector_params(), data=vector_body())
@@ -309,7 +323,9 @@ def test_failing_handler_is_logged_kept_for_replay_and_answered_busy(
     assert replay_failed(runtime) == (1, 0)
     with runtime.sessions() as session:
         row = session.scalars(select(InboundMessage).filter_by(dedupe_key="msg:999001")).one()
-        assert row.status == "done" and "投诉" in row.reply
+        assert row.status == "done" and "投诉" in row.reply and row.late
+        (late,) = session.scalars(select(Notification).filter_by(kind="late_reply")).all()
+    assert late.payload["note"] == row.reply  # the customer, told 「系统繁忙」, now gets the answer
 
 
 def test_healthz_reports_database_redis_and_calendar_years(client):
@@ -318,3 +334,87 @@ def test_healthz_reports_database_redis_and_calendar_years(client):
     assert response.status_code == 200
     assert body["database"] == "ok" and body["redis"] == "ok"
     assert set(body["calendar"].values()) <= {"official", "configured", "provisional"}
+
+
+# --- freshness and mode -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("offset", [-301, 301, -25 * 365 * 86400])
+def test_a_push_signed_too_far_from_now_is_403(wechat, offset):
+    stale = str(int(time.time()) + offset)
+    response = wechat.post_xml(wechat_fields_xml("o_stale", "投诉"), timestamp=stale)
+    assert response.status_code == 403 and "stale" in response.get_data(as_text=True)
+
+
+def test_a_push_signed_within_the_window_is_accepted(wechat):
+    recent = str(int(time.time()) - 250)
+    response = wechat.post_xml(wechat_fields_xml("o_recent", "电话", 4201), timestamp=recent)
+    assert response.status_code == 200 and "0558" in wechat.reply_text(response)
+
+
+def test_a_nonce_reused_with_another_body_is_403(wechat, runtime):
+    first = wechat.post_xml(wechat_fields_xml("o_nonce", "电话", 4301), nonce="same-nonce")
+    assert first.status_code == 200
+    other = wechat.post_xml(wechat_fields_xml("o_nonce", "投诉", 4302), nonce="same-nonce")
+    assert other.status_code == 403 and "nonce" in other.get_data(as_text=True)
+    with runtime.sessions() as session:
+        keys = session.scalars(select(InboundMessage.dedupe_key)).all()
+    assert keys == ["msg:4301"]  # the second body was never recorded
+
+
+def test_the_same_request_again_is_wechats_retry_and_gets_the_same_answer(wechat):
+    xml = wechat_fields_xml("o_retry", "电话", 4401)
+    first = wechat.post_xml(xml, nonce="retry-nonce", timestamp=str(int(time.time())))
+    again = wechat.post_xml(xml, nonce="retry-nonce", timestamp=first.request.args["timestamp"])
+    assert again.status_code == 200
+    assert wechat.reply_text(again) == wechat.reply_text(first) != ""
+
+
+def test_in_safe_mode_a_plaintext_push_is_refused_even_a_staff_command(runtime):
+    client, settings = aes_setup(runtime, token="tok", mode="safe")
+    poster = WeChatTestClient(
+        client, settings, keys=wechat.AesKeys("tok", VECTOR_APPID, VECTOR_KEY)
+    )
+    plain = poster.post_xml(
+        wechat_fields_xml("o_officer", "派单 TS202611280001 运行维护部"), encrypt=False
+    )
+    assert plain.status_code == 403 and "safe mode" in plain.get_data(as_text=True)
+    assert "投诉" in poster.click("o_aes", "COMPLAINT_NEW")  # encrypted pushes still work
+
+
+def test_in_compat_mode_both_forms_are_accepted(runtime):
+    client, settings = aes_setup(runtime, token="tok", mode="compat")
+    poster = WeChatTestClient(
+        client, settings, keys=wechat.AesKeys("tok", VECTOR_APPID, VECTOR_KEY)
+    )
+    assert "投诉" in poster.click("o_compat", "COMPLAINT_NEW")
+    plain = poster.post_xml(wechat_fields_xml("o_compat2", "电话", 4501), encrypt=False)
+    assert plain.status_code == 200 and "0558" in poster.reply_text(plain)
+
+
+def test_in_plaintext_mode_an_encrypted_push_is_400(runtime, wechat):
+    keys = wechat_module_keys()
+    encrypted = WeChatTestClient(wechat.client, runtime.settings, keys=keys)
+    response = encrypted.post_xml(wechat_fields_xml("o_enc", "电话", 4601))
+    assert response.status_code == 400
+
+
+def wechat_module_keys():
+    return wechat.AesKeys("test-token", VECTOR_APPID, VECTOR_KEY)
+
+
+@pytest.mark.parametrize(
+    ("values", "key"),
+    [
+        ({"mode": "plaintext", "encoding_aes_key": VECTOR_KEY, "app_id": "wx1"}, "wechat.mode"),
+        ({"mode": "safe"}, "wechat.mode"),
+        ({"mode": "secret"}, "wechat.mode"),
+        ({"send_timeout_seconds": 30.0}, "wechat.send_timeout_seconds"),
+        ({"reply_budget_seconds": 5.0}, "wechat.reply_budget_seconds"),
+    ],
+)
+def test_contradictory_wechat_settings_stop_start_up(settings, values, key):
+    from bot.settings import SettingsError
+
+    with pytest.raises(SettingsError, match=key.replace(".", r"\.")):
+        settings.override(wechat=values)

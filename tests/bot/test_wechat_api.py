@@ -183,12 +183,15 @@ def test_closed_customer_service_window_asks_for_a_template(
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])
-def test_http_server_error_is_transient(api: WeChatApi, fake: FakeWeChat, status: int) -> None:
+def test_http_server_error_on_a_send_leaves_it_in_doubt(
+    api: WeChatApi, fake: FakeWeChat, status: int
+) -> None:
+    """A gateway's 5xx does not say whether WeChat acted: never repeated blindly."""
     fake.fail_next(TEMPLATE, -1, http_status=status)
     with pytest.raises(ApiError) as raised:
         send(api)
-    assert raised.value.kind == "transient"
-    assert raised.value.retry_later
+    assert raised.value.kind == "in_doubt" and raised.value.may_have_happened
+    assert not raised.value.retry_later
 
 
 def test_unreachable_wechat_is_transient_and_keeps_the_secret_out_of_the_error(
@@ -306,9 +309,9 @@ def test_twenty_threads_with_a_stale_token_cause_one_fetch(
 # ----- timeouts ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", [TEMPLATE, TOKEN])
-def test_slow_wechat_gives_a_quick_transient_error(
-    runtime, wechat_settings, fake: FakeWeChat, path: str
+@pytest.mark.parametrize(("path", "kind"), [(TEMPLATE, "in_doubt"), (TOKEN, "transient")])
+def test_slow_wechat_gives_a_quick_error_in_doubt_only_for_the_send(
+    runtime, wechat_settings, fake: FakeWeChat, path: str, kind: str
 ) -> None:
     api = WeChatApi(wechat_settings.override(wechat={"api_timeout_seconds": 0.3}), runtime.redis)
     fake.slow_next(path, 2.0)
@@ -316,7 +319,7 @@ def test_slow_wechat_gives_a_quick_transient_error(
     with pytest.raises(ApiError) as raised:
         send(api)
     assert time.monotonic() - started < 1.5
-    assert raised.value.kind == "transient"
+    assert raised.value.kind == kind
 
 
 # ----- template values --------------------------------------------------------------------

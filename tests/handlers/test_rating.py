@@ -3,7 +3,6 @@ comment after it, second taps, and the policy's consequences with their notifica
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,7 +11,7 @@ from sqlalchemy import select
 from bot.app import create_app
 from bot.db import transaction
 from bot.runtime import build_runtime
-from bot.stores import CommentSteps
+from models.core.comment import CommentState
 from models.notification.tables import Notification
 from models.people.tables import Customer, Staff
 from models.rating.tables import BusinessRecord, Rating, RatingCallback, RatingNotice, RatingRecord
@@ -108,7 +107,7 @@ def test_a_tap_rates_the_resolved_ticket_and_a_comment_follows(wechat, runtime, 
             e.text for e in session.scalars(select(TicketEvent).where(TicketEvent.kind == "rated"))
         ]
     assert any("4星" in text for text in texts) and any("态度很好" in text for text in texts)
-    assert runtime.redis.get(CommentSteps.KEY.format(openid=CUSTOMER)) is None
+    assert runtime.stores.comments.get(CUSTOMER) is None
 
 
 def test_the_most_recent_unrated_ticket_first_then_the_older_one(wechat, runtime, staff):
@@ -228,15 +227,15 @@ def test_zero_skips_the_comment(wechat, runtime, staff):
 
 def test_the_comment_step_expires(wechat, runtime, staff):
     wechat.click(CUSTOMER, "RATE_4")
-    key = CommentSteps.KEY.format(openid=CUSTOMER)
-    state = json.loads(runtime.redis.get(key))
+    comments = runtime.stores.comments
     minutes = runtime.settings.rating.comment_minutes
+    state = comments.get(CUSTOMER).to_dict()
     state["updated_at"] = (datetime.now(UTC) - timedelta(minutes=minutes + 1)).isoformat()
-    runtime.redis.set(key, json.dumps(state))
+    comments.save(CUSTOMER, CommentState.from_dict(state))
     reply = wechat.text(CUSTOMER, "服务不错")
     assert f"留言时间（{minutes}分钟）已过" in reply and "我要投诉" in reply
     assert ratings_of(runtime)[0].comment == ""
-    assert runtime.redis.get(key) is None
+    assert comments.get(CUSTOMER) is None
 
 
 def test_a_menu_click_leaves_the_comment_step(wechat, runtime, staff):

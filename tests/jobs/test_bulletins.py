@@ -8,13 +8,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from rq.cron import CronScheduler
 from sqlalchemy import select
 
+from bot.cron import PERIODIC, Cron
 from bot.db import transaction
-from jobs.bulletins import issue_bulletin, issue_monthly_bulletin, issue_weekly_bulletin
-from jobs.reports import send_failure_summary
-from jobs.schedule import register_periodic
+from jobs.bulletins import issue_bulletin
 from models.bulletin.service import period_for
 from models.bulletin.tables import Bulletin
 from models.figures import compute
@@ -129,14 +127,26 @@ def test_the_monthly_bulletin_covers_the_last_full_month(live, week):
     assert bulletin.content["figures"]["received"] == 4
 
 
-def test_rq_cron_schedules_both_bulletins_from_the_settings(runtime):
-    cron = register_periodic(CronScheduler(connection=runtime.redis), runtime.settings)
-    schedules = {job.func: job.cron for job in cron.get_jobs() if job.cron}
-    assert schedules == {
-        issue_weekly_bulletin: runtime.settings.bulletin.weekly_cron,
-        issue_monthly_bulletin: runtime.settings.bulletin.monthly_cron,
-        send_failure_summary: runtime.settings.messages.failure_summary_cron,
+def test_the_cron_schedules_the_bulletins_and_the_failure_summary_in_local_time(live):
+    jobs = {p.name: p for p in PERIODIC if p.cron is not None}
+    assert {name: p.cron(live.settings) for name, p in jobs.items()} == {
+        "weekly_bulletin": live.settings.bulletin.weekly_cron,
+        "monthly_bulletin": live.settings.bulletin.monthly_cron,
+        "failure_summary": live.settings.messages.failure_summary_cron,
     }
+    sunday = datetime(2026, 11, 29, 20, 0, tzinfo=ZONE)
+    due = jobs["weekly_bulletin"].next_after(live.settings, sunday)
+    assert due.astimezone(ZONE) == datetime(2026, 11, 30, 8, 0, tzinfo=ZONE)  # Monday 08:00
+
+
+def test_a_bulletin_missed_while_the_cron_was_down_is_issued_when_it_starts(live, week):
+    bulletins = tuple(p for p in PERIODIC if p.name.endswith("_bulletin"))
+    cron = Cron(live, bulletins, clock=lambda: MONDAY)
+    assert cron.run_due() == ["weekly_bulletin", "monthly_bulletin"]
+    with live.sessions() as session:
+        kinds = sorted(session.scalars(select(Bulletin.kind)).all())
+    assert kinds == ["monthly", "weekly"]
+    assert cron.run_due() == []  # not again before next Monday 08:00
 
 
 def test_the_tickets_of_the_week_are_untouched_by_issuing(live, week):

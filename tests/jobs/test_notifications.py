@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from bot import wechat
+from bot.app import create_app
 from bot.db import transaction
 from bot.dev.embedded import enqueue_scheduled
+from bot.inbox import Inbox
+from bot.replay import reclaim_abandoned
+from bot.runtime import build_runtime
+from handlers.incoming import IncomingMessage
 from jobs.delivery import deliver
 from jobs.queue import make_queue
 from jobs.sweeps import requeue_pending
 from models.notification.tables import Notification
 from models.people.tables import Customer
+from models.rating.tables import Rating
 from models.ticket.tables import Ticket
 from tests.factories import (
     CUSTOMER,
@@ -268,3 +276,48 @@ def test_redis_down_after_the_commit_loses_nothing(live, live_wechat, fake_wecha
     assert requeue_pending(live, later) == 2  # the handler's assignment, the customer's notice
     run_worker(live)
     assert len(fake_wechat.messages(HANDLER)) == 1
+
+
+# --- the rating link, late answers --------------------------------------------------------------
+
+
+def test_the_result_carries_the_customers_own_signed_rating_link(live, fake_wechat, assigned):
+    signing = build_runtime(live.settings.override(web={"secret_key": "k"}), redis=live.redis)
+    try:
+        resolved(live, assigned)
+        (row,) = rows(live, kind="callback_request", staff_id=None)
+        assert deliver(signing, row.id, datetime.now(UTC)) == "sent"
+        (message,) = fake_wechat.messages(CUSTOMER)
+        link = re.search(r"http\S+/rate\?t=\S+", message["body"]["text"]["content"]).group()
+        page = create_app(runtime=signing).test_client()
+        form = page.get("/rate" + link.split("/rate", 1)[1])
+        assert form.status_code == 200 and assigned in form.get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.get_data(as_text=True))
+        query = link.split("?t=", 1)[1]
+        posted = page.post("/rate", data={"csrf_token": token.group(1), "stars": "5", "t": query})
+        assert posted.status_code == 303
+        with live.sessions() as session:
+            rating = session.scalars(select(Rating)).one()
+            ticket = session.scalars(select(Ticket).filter_by(number=assigned)).one()
+        assert (rating.target, rating.ticket_id) == ("ticket", ticket.id)
+    finally:
+        signing.close()
+
+
+def test_a_staff_command_handled_late_is_answered_by_a_customer_service_message(
+    live, live_wechat, fake_wechat
+):
+    seed_bound_staff(live)
+    number = file_ticket(live_wechat)
+    xml = (
+        "<xml><ToUserName>gh</ToUserName><FromUserName>o_loop_officer</FromUserName>"
+        f"<CreateTime>1</CreateTime><MsgType>text</MsgType><Content>查看 {number}</Content>"
+        "<MsgId>660001</MsgId></xml>"
+    )
+    past = datetime.now(UTC) - timedelta(minutes=1)
+    inbox = Inbox(live, clock=lambda: past)
+    inbox._claim(IncomingMessage.from_fields(wechat.parse(xml)), xml, None)  # then abandoned
+    assert reclaim_abandoned(live) == 1
+    run_worker(live)
+    (message,) = [m for m in fake_wechat.messages(OFFICER) if m["kind"] == "custom"]
+    assert message["kind"] == "custom" and number in message["body"]["text"]["content"]

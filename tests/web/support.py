@@ -9,9 +9,9 @@ from itsdangerous import TimestampSigner
 from sqlalchemy import select
 
 from bot.db import transaction
-from bot.rate_page import business_link
+from bot.links import business_link, ticket_link
 from bot.runtime import build_runtime
-from models.people.tables import Staff
+from models.people.tables import Customer, Staff
 from models.rating.tables import BusinessRecord
 from tests.factories import add_ticket
 
@@ -30,6 +30,24 @@ def rate_runtime(runtime, **rating):
 def make_ticket(site, status: str = "resolved", phone: str = "13800135678") -> str:
     with transaction(site.sessions) as session:
         return add_ticket(session, datetime.now(UTC), status, phone=phone).number
+
+
+def make_customer_ticket(
+    site, status: str = "resolved", openid: str = "o_rater", phone: str = "13800135678"
+) -> tuple[str, int, int]:
+    """A ticket of a WeChat customer: (number, ticket id, customer id)."""
+    now = datetime.now(UTC)
+    with transaction(site.sessions) as session:
+        customer = Customer(openid=openid, phone=phone, created_at=now)
+        session.add(customer)
+        session.flush()
+        ticket = add_ticket(session, now, status, phone=phone, customer_id=customer.id)
+        return ticket.number, ticket.id, customer.id
+
+
+def ticket_query(ticket_id: int, customer_id: int, secret: str = SECRET) -> str:
+    """?t=… of the signed link the customer receives with the result."""
+    return "?" + ticket_link("http://x", secret, ticket_id, customer_id).split("?", 1)[1]
 
 
 def make_business(site, order_no: str = "BZ2026001", staff_name: str = "陈静") -> int:

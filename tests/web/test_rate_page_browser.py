@@ -21,8 +21,9 @@ from tests.web.support import (
     PastSigner,
     link_query,
     make_business,
-    make_ticket,
+    make_customer_ticket,
     rate_runtime,
+    ticket_query,
 )
 
 CHROMIUM = "/usr/bin/chromium"
@@ -83,11 +84,14 @@ def colour(page, selector: str) -> str:
     return page.eval_on_selector(selector, "e => getComputedStyle(e).color")
 
 
-def test_four_stars_and_a_comment_on_a_phone_linked_to_a_ticket(served, phone_page, tmp_path):
+def test_four_stars_and_a_comment_on_a_phone_from_the_link_of_a_result(
+    served, phone_page, tmp_path
+):
     site, base = served
-    number = make_ticket(site)
+    number, ticket_id, customer_id = make_customer_ticket(site)
     page = phone_page
-    page.goto(f"{base}/rate")
+    page.goto(f"{base}/rate{ticket_query(ticket_id, customer_id)}")
+    assert number in page.inner_text("main")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
     page.tap("label[for=star4]")
     assert page.is_checked("#star4")
@@ -95,8 +99,6 @@ def test_four_stars_and_a_comment_on_a_phone_linked_to_a_ticket(served, phone_pa
     assert colour(page, "label[for=star5]") != colour(page, "label[for=star4]")  # not lit
     assert page.is_visible(".star-hint .hint-4")
     page.fill("#comment", "维修师傅很专业，就是等得久了一点")
-    page.fill("#ticket", number)
-    page.fill("#tail", "5678")
     page.screenshot(path=SCREENSHOT or str(tmp_path / "rate.png"), full_page=True)
     with page.expect_navigation():
         page.tap("button[type=submit]")

@@ -36,7 +36,9 @@ def serve(runtime):
 def test_a_whole_complaint_typed_into_the_simulator(runtime, serve, encrypted):
     settings = runtime.settings
     if encrypted:
-        settings = settings.override(wechat={"app_id": "wxsim", "encoding_aes_key": AES_KEY})
+        settings = settings.override(
+            wechat={"app_id": "wxsim", "encoding_aes_key": AES_KEY, "mode": "safe"}
+        )
     simulator = Simulator(settings, serve(settings), "o_sim")
     assert "欢迎" in simulator.send_line("/subscribe")
     assert "报装" in simulator.send_line("/click COMPLAINT_NEW")

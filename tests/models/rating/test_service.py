@@ -140,25 +140,6 @@ def test_stars_outside_one_to_five_are_refused(runtime, demo):
         )
 
 
-@pytest.mark.parametrize(
-    ("phone", "tail", "found"),
-    [
-        ("13800135678", "5678", True),
-        ("13800135678", "5679", False),
-        ("0558-2703802", "3802", True),
-        ("13800135678", "678", False),
-        ("13800135678", "abcd", False),
-    ],
-)
-def test_a_ticket_is_found_by_its_number_and_phone_tail(runtime, demo, phone, tail, found):
-    with transaction(runtime.sessions) as session:
-        ticket = make_ticket(session, phone=phone)
-        assert (
-            ratings.ticket_by_phone_tail(session, ticket.number.lower(), tail) is ticket
-        ) is found
-        assert ratings.ticket_by_phone_tail(session, "TS209901010001", tail) is None
-
-
 def test_ticket_show_json_carries_the_rating_and_comment(runtime, demo):
     obj = cli_module.Obj()
     obj._settings, obj._runtime = runtime.settings, runtime
