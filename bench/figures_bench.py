@@ -43,7 +43,9 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep the data of an earlier run")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    settings = load_settings(environ=dict(os.environ))
+    environ = dict(os.environ)
+    environ.setdefault("BIHUAN_DATABASE__STATEMENT_TIMEOUT_MS", "900000")  # the seeding
+    settings = load_settings(environ=environ)
     runtime = build_runtime(settings)
     if runtime.engine.dialect.name != "postgresql":
         sys.exit("this benchmark needs PostgreSQL (BIHUAN_DATABASE__URL)")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.bulk import insert_many
 from models.core.payload import Payload
 from models.notification.tables import Notification
 from models.people import designations
@@ -78,6 +80,44 @@ def notify_customer_id(
     return _add(session, row)
 
 
+@dataclass(frozen=True)
+class StaffNotice:
+    """A notification to one staff member, for `notify_staff_many`."""
+
+    staff_id: int
+    kind: str
+    ticket_id: int | None
+    payload: Payload
+
+
+@dataclass(frozen=True)
+class Written:
+    """A notification row inserted in bulk: what `written_in` needs to queue it."""
+
+    id: int
+
+
+def notify_staff_many(session: Session, notices: list[StaffNotice], now: datetime) -> list[int]:
+    """The same rows as `notify_staff` for each notice, inserted set-based (one statement per
+    page of rows, not one per row); queued like the others once committed."""
+    if not notices:
+        return []
+    rows = [
+        {
+            "kind": notice.kind,
+            "ticket_id": notice.ticket_id,
+            "staff_id": notice.staff_id,
+            "payload": notice.payload.to_json(),
+            "created_at": now,
+            "next_attempt_at": now,
+        }
+        for notice in notices
+    ]
+    ids = [row.id for row in insert_many(session, Notification.__table__, rows, returning=["id"])]
+    session.info.setdefault(OUTBOX_KEY, []).extend(Written(id) for id in ids)
+    return ids
+
+
 def _add(session: Session, row: Notification) -> Notification:
     """Add the row and remember it, so that it is queued for sending once committed."""
     row.next_attempt_at = row.created_at
@@ -91,7 +131,7 @@ def queue_after_commit(session: Session, row: Notification) -> None:
     session.info.setdefault(OUTBOX_KEY, []).append(row)
 
 
-def written_in(session: Session) -> list[Notification]:
+def written_in(session: Session) -> list[Notification | Written]:
     """The notification rows this session added (read after the commit to queue them)."""
     return list(session.info.get(OUTBOX_KEY, []))
 
@@ -140,6 +180,41 @@ def officer_ids(session: Session) -> list[int]:
     """ "The officer": the officer on duty when one is designated, else every active officer."""
     on_duty = designations.designated(session, "officer")
     return [on_duty.id] if on_duty is not None else _staff_ids(session, "officer")
+
+
+@dataclass(frozen=True)
+class Directory:
+    """Who the roles are, read once for a batch (a sweep) instead of once per notice."""
+
+    officers: list[int]
+    leaders: list[int]
+    heads: dict[int, list[int]] = field(default_factory=dict)
+
+    def dept_heads(self, department_id: int | None) -> list[int]:
+        return self.heads.get(department_id, []) if department_id is not None else []
+
+
+def directory(session: Session, departments: set[int], leaders: bool) -> Directory:
+    """The officers (`officer_ids`), the leaders when asked for, and the active heads of
+    `departments`: at most four statements, however many departments."""
+    heads: dict[int, list[int]] = {}
+    if departments:
+        statement = (
+            select(Staff.id, Staff.department_id)
+            .where(
+                Staff.role == "dept_head",
+                Staff.active.is_(True),
+                Staff.department_id.in_(sorted(departments)),
+            )
+            .order_by(Staff.id)
+        )
+        for staff_id, department_id in session.execute(statement):
+            heads.setdefault(department_id, []).append(staff_id)
+    return Directory(
+        officers=officer_ids(session),
+        leaders=_staff_ids(session, "leader") if leaders else [],
+        heads=heads,
+    )
 
 
 def _staff_ids(session: Session, role: str, department_id: int | None = None) -> list[int]:

@@ -3,7 +3,13 @@
 The sweep reads only the clocks whose next alert is due (an indexed query), so its cost grows
 with what is due, not with the number of tickets. Each stage of a clock is claimed once by a
 unique row (`deadline_alerts`), so two sweeps running at the same time on two hosts send each
-alert once.
+alert once; a sweep that dies mid-way rolls back its claims with its notifications.
+
+The sweep works set-based: one statement claims the batch of due clocks (`FOR UPDATE SKIP
+LOCKED` on PostgreSQL) with what the alerts need of their tickets, one moves their next alert
+times, one claims every passed stage, a few read who the roles are, and one each writes the
+notifications, the breaches and the phone call-backs. Their number does not grow with the
+number of clocks due.
 
 A sweep that comes back after a pause (a cron down for hours, a laptop asleep) still owes
 every breach and escalation that passed: each is recorded per person and alerted, in order.
@@ -14,50 +20,109 @@ saw its breach is judged the same way when it stops (`breached_while_stopping`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import bindparam, case, null, select, update
+from sqlalchemy.orm import Session
 
+from models.base import UTCDateTime
+from models.bulk import insert_many
 from models.core.deadline_policy import BREACH, ESCALATE, DeadlinePolicy, Stage
 from models.core.payload import Payload
 from models.notification import outbox as notifications
+from models.notification.outbox import Directory, StaffNotice
 from models.ticket.tables import Deadline, DeadlineAlert, SlaBreach, Ticket
 
 OFFICER_CLOCKS = ("route", "callback")
 REMINDER = "remind:"
 
 
-def due_deadlines(session: Session, now: datetime, limit: int) -> list[Deadline]:
+@dataclass(frozen=True)
+class DueClock:
+    """A clock being judged, with what its alerts need of the ticket."""
+
+    deadline_id: int
+    clock: str
+    started_at: datetime
+    due_at: datetime
+    provisional: bool
+    ticket_id: int
+    number: str
+    urgent: bool
+    handler_id: int | None
+    handling_department_id: int | None
+    receiving_department_id: int | None
+
+    @classmethod
+    def of(cls, deadline: Deadline) -> DueClock:
+        ticket = deadline.ticket
+        return cls(
+            deadline.id,
+            deadline.clock,
+            deadline.started_at,
+            deadline.due_at,
+            deadline.provisional,
+            ticket.id,
+            ticket.number,
+            ticket.urgent,
+            ticket.handler_id,
+            ticket.handling_department_id,
+            ticket.receiving_department_id,
+        )
+
+
+COLUMNS = (
+    Deadline.id,
+    Deadline.clock,
+    Deadline.started_at,
+    Deadline.due_at,
+    Deadline.provisional,
+    Ticket.id,
+    Ticket.number,
+    Ticket.urgent,
+    Ticket.handler_id,
+    Ticket.handling_department_id,
+    Ticket.receiving_department_id,
+)
+
+
+def due_deadlines(session: Session, now: datetime, limit: int) -> list[DueClock]:
+    """The due running clocks, the earliest first, locked for this transaction (clocks another
+    sweep holds are skipped on PostgreSQL): one statement with their tickets' columns."""
     statement = (
-        select(Deadline)
+        select(*COLUMNS)
+        .join(Ticket, Ticket.id == Deadline.ticket_id)
         .where(Deadline.state == "running", Deadline.next_alert_at <= now)
         .order_by(Deadline.next_alert_at)
         .limit(limit)
     )
-    if session.get_bind().dialect.name == "postgresql":
+    if _dialect(session) == "postgresql":
         statement = statement.with_for_update(skip_locked=True, of=Deadline)
-    # One query for the tickets of the batch instead of one per clock.
-    return list(session.scalars(statement.options(selectinload(Deadline.ticket))))
+    return [DueClock(*row) for row in session.execute(statement)]
 
 
 def sweep(session: Session, now: datetime, policy: DeadlinePolicy, limit: int = 500) -> int:
     """Handle every due clock; returns how many alerts were sent."""
-    sent = 0
-    for deadline in due_deadlines(session, now, limit):
-        sent += handle_deadline(session, deadline, now, policy)
-    return sent
-
-
-def handle_deadline(
-    session: Session, deadline: Deadline, now: datetime, policy: DeadlinePolicy
-) -> int:
-    stages = policy.stages(deadline.clock, deadline.started_at, deadline.due_at)
-    upcoming = [stage for stage in stages if stage.at > now]
-    deadline.next_alert_at = upcoming[0].at if upcoming else None
-    return _judge(session, deadline, [stage for stage in stages if stage.at <= now], now, policy)
+    due = due_deadlines(session, now, limit)
+    if not due:
+        return 0
+    passed: list[tuple[DueClock, list[Stage]]] = []
+    next_alerts: dict[int, datetime | None] = {}
+    for clock in due:
+        stages = policy.stages(clock.clock, clock.started_at, clock.due_at)
+        upcoming = [stage for stage in stages if stage.at > now]
+        next_alerts[clock.deadline_id] = upcoming[0].at if upcoming else None
+        passed.append((clock, [stage for stage in stages if stage.at <= now]))
+    _move_next_alerts(session, next_alerts)
+    judged = _judge(session, passed, now, policy)
+    if judged.callbacks:
+        table = Ticket.__table__
+        session.execute(
+            update(table).where(table.c.id.in_(judged.callbacks)).values(phone_callback=True)
+        )
+    return judged.sent
 
 
 def breached_while_stopping(
@@ -66,119 +131,161 @@ def breached_while_stopping(
     """A clock just stopped late: its breach (and an escalation already due) if no sweep
     judged them yet, so that the record per person is complete."""
     stages = policy.stages(deadline.clock, deadline.started_at, deadline.due_at)
-    return _judge(session, deadline, [stage for stage in stages if stage.at <= now], now, policy)
+    passed = [stage for stage in stages if stage.at <= now]
+    judged = _judge(session, [(DueClock.of(deadline), passed)], now, policy)
+    if judged.callbacks:
+        deadline.ticket.phone_callback = True
+    return judged.sent
+
+
+def _move_next_alerts(session: Session, next_alerts: dict[int, datetime | None]) -> None:
+    """One UPDATE for the batch: each clock's next alert (None: nothing left)."""
+    table = Deadline.__table__
+    when = {
+        deadline_id: null() if at is None else bindparam(None, at, type_=UTCDateTime())
+        for deadline_id, at in next_alerts.items()
+    }
+    session.execute(
+        update(table)
+        .where(table.c.id.in_(list(next_alerts)))
+        .values(next_alert_at=case(when, value=table.c.id, else_=table.c.next_alert_at))
+    )
+
+
+@dataclass
+class _Judged:
+    sent: int = 0
+    callbacks: list[int] = field(default_factory=list)  # tickets owed a phone call-back
 
 
 def _judge(
-    session: Session, deadline: Deadline, passed: list[Stage], now: datetime, policy: DeadlinePolicy
-) -> int:
-    """Claim every passed stage once; send the breaches and escalations, and the latest
-    reminder unless the breach passed too. Returns how many alerts were sent."""
-    owed = [stage for stage in passed if not stage.name.startswith(REMINDER)]
-    reminders = [stage for stage in passed if stage.name.startswith(REMINDER)]
-    if reminders and not owed:
-        owed = [reminders.pop()]
-    for stage in reminders:
-        _claim(session, deadline.id, stage.name, sent=False, now=now)
-    sent = 0
-    for stage in owed:
-        if _claim(session, deadline.id, stage.name, sent=True, now=now):
-            _emit(session, deadline, stage, now, policy)
-            sent += 1
-    return sent
+    session: Session,
+    clocks: list[tuple[DueClock, list[Stage]]],
+    now: datetime,
+    policy: DeadlinePolicy,
+) -> _Judged:
+    """Claim every passed stage of each clock once; send the breaches and escalations, and
+    the latest reminder unless the breach passed too."""
+    owed: list[tuple[DueClock, Stage]] = []
+    claims: list[dict] = []
+    for clock, passed in clocks:
+        to_send = [stage for stage in passed if not stage.name.startswith(REMINDER)]
+        reminders = [stage for stage in passed if stage.name.startswith(REMINDER)]
+        if reminders and not to_send:
+            to_send = [reminders.pop()]
+        claims += [_claim_row(clock, stage, False, now) for stage in reminders]
+        claims += [_claim_row(clock, stage, True, now) for stage in to_send]
+        owed += [(clock, stage) for stage in to_send]
+    claimed = _claim(session, claims)
+    won = [(clock, stage) for clock, stage in owed if (clock.deadline_id, stage.name) in claimed]
+    judged = _Judged(sent=len(won))
+    if not won:
+        return judged
+    people = _directory(session, won)
+    notices: list[StaffNotice] = []
+    breaches: list[dict] = []
+    for clock, stage in won:
+        payload = _payload(clock, stage, now, policy)
+        if stage.name == ESCALATE:
+            notices += _notices(people.leaders, "breach", clock, payload)
+        elif stage.name == BREACH:
+            responsible = responsible_staff(people, clock)
+            breaches += [_breach_row(clock, staff_id) for staff_id in responsible]
+            if clock.clock == "callback":
+                judged.callbacks.append(clock.ticket_id)
+                notices += _notices(people.officers, "callback_due", clock, payload)
+            else:
+                notices += _notices(
+                    _breach_recipients(people, clock, responsible), "breach", clock, payload
+                )
+        else:
+            notices += _notices(responsible_staff(people, clock), "reminder", clock, payload)
+    insert_many(session, SlaBreach.__table__, breaches)
+    notifications.notify_staff_many(session, notices, now)
+    return judged
 
 
-def _claim(session: Session, deadline_id: int, stage: str, sent: bool, now: datetime) -> bool:
-    """Insert the stage's row unless it exists; True when this call inserted it."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = (
-        insert(DeadlineAlert)
-        .values(deadline_id=deadline_id, stage=stage, sent=sent, created_at=now)
-        .on_conflict_do_nothing(index_elements=["deadline_id", "stage"])
-        .returning(DeadlineAlert.id)
+def _claim_row(clock: DueClock, stage: Stage, sent: bool, now: datetime) -> dict:
+    return {"deadline_id": clock.deadline_id, "stage": stage.name, "sent": sent, "created_at": now}
+
+
+def _claim(session: Session, rows: list[dict]) -> set[tuple[int, str]]:
+    """Insert the stages' rows unless they exist; the (clock, stage) pairs this call inserted."""
+    inserted = insert_many(
+        session,
+        DeadlineAlert.__table__,
+        rows,
+        returning=["deadline_id", "stage"],
+        skip_conflicts_on=["deadline_id", "stage"],
     )
-    return session.execute(statement).scalar_one_or_none() is not None
+    return {(row.deadline_id, row.stage) for row in inserted}
 
 
-def _emit(
-    session: Session, deadline: Deadline, stage: Stage, now: datetime, policy: DeadlinePolicy
-) -> None:
-    ticket = deadline.ticket
-    payload = _payload(ticket, deadline, stage, now, policy)
-    if stage.name == ESCALATE:
-        notifications.notify(session, "leader", "breach", ticket, payload, now)
-    elif stage.name == BREACH:
-        _breach(session, ticket, deadline, payload, now)
-    else:
-        for staff_id in responsible_staff(session, ticket, deadline.clock):
-            notifications.notify_staff(session, staff_id, "reminder", ticket, payload, now)
+def _directory(session: Session, won: list[tuple[DueClock, Stage]]) -> Directory:
+    departments = set()
+    for clock, _ in won:
+        departments.update({clock.handling_department_id, clock.receiving_department_id})
+    departments.discard(None)
+    leaders = any(stage.name == ESCALATE for _, stage in won)
+    return notifications.directory(session, departments, leaders)
 
 
-def _breach(
-    session: Session, ticket: Ticket, deadline: Deadline, payload: Payload, now: datetime
-) -> None:
-    responsible = responsible_staff(session, ticket, deadline.clock)
-    for staff_id in responsible:
-        session.add(
-            SlaBreach(
-                deadline_id=deadline.id,
-                ticket_id=ticket.id,
-                staff_id=staff_id,
-                clock=deadline.clock,
-                breached_at=deadline.due_at,
-            )
-        )
-    if deadline.clock == "callback":
-        ticket.phone_callback = True
-        notifications.notify(session, "officer", "callback_due", ticket, payload, now)
-        return
-    recipients = set(responsible)
-    recipients.update(notifications.recipient_staff_ids(session, "officer", ticket))
-    if ticket.handling_department_id is not None:
-        recipients.update(notifications.recipient_staff_ids(session, "dept_head", ticket))
-    for staff_id in sorted(recipients):
-        notifications.notify_staff(session, staff_id, "breach", ticket, payload, now)
+def _notices(
+    staff_ids: list[int], kind: str, clock: DueClock, payload: Payload
+) -> list[StaffNotice]:
+    return [StaffNotice(staff_id, kind, clock.ticket_id, payload) for staff_id in staff_ids]
 
 
-def responsible_staff(session: Session, ticket: Ticket, clock: str) -> list[int]:
+def _breach_row(clock: DueClock, staff_id: int) -> dict:
+    return {
+        "deadline_id": clock.deadline_id,
+        "ticket_id": clock.ticket_id,
+        "staff_id": staff_id,
+        "clock": clock.clock,
+        "breached_at": clock.due_at,
+    }
+
+
+def _breach_recipients(people: Directory, clock: DueClock, responsible: list[int]) -> list[int]:
+    """A breach is told to those responsible, the officers and the handling department's
+    head."""
+    recipients = set(responsible) | set(people.officers)
+    recipients.update(people.dept_heads(clock.handling_department_id))
+    return sorted(recipients)
+
+
+def responsible_staff(people: Directory, clock: DueClock) -> list[int]:
     """Who answers for a clock: the officers for routing and call-back; for first contact the
     handler once named, else the receiving department's head and the officers; else the
     handler, or the handling department's head while no handler is named."""
-    if clock in OFFICER_CLOCKS:
-        return notifications.recipient_staff_ids(session, "officer", ticket)
-    if clock == "contact" and ticket.handler_id is None:
-        return _receiving_staff(session, ticket)
-    if ticket.handler_id is not None:
-        return [ticket.handler_id]
-    if ticket.handling_department_id is not None:
-        return notifications.recipient_staff_ids(session, "dept_head", ticket)
-    return notifications.recipient_staff_ids(session, "officer", ticket)
+    if clock.clock in OFFICER_CLOCKS:
+        return list(people.officers)
+    if clock.clock == "contact" and clock.handler_id is None:
+        heads = people.dept_heads(clock.receiving_department_id)
+        return sorted(set(heads) | set(people.officers))
+    if clock.handler_id is not None:
+        return [clock.handler_id]
+    if clock.handling_department_id is not None:
+        return people.dept_heads(clock.handling_department_id)
+    return list(people.officers)
 
 
-def _receiving_staff(session: Session, ticket: Ticket) -> list[int]:
-    heads = []
-    if ticket.receiving_department_id is not None:
-        heads = notifications.recipient_staff_ids(
-            session, "dept_head", ticket, ticket.receiving_department_id
-        )
-    officers = notifications.recipient_staff_ids(session, "officer", ticket)
-    return sorted(set(heads) | set(officers))
-
-
-def _payload(
-    ticket: Ticket, deadline: Deadline, stage: Stage, now: datetime, policy: DeadlinePolicy
-) -> Payload:
+def _payload(clock: DueClock, stage: Stage, now: datetime, policy: DeadlinePolicy) -> Payload:
     """What the alert reports: the clock, its deadline and, for a breach, how late it is."""
     zone = ZoneInfo(policy.timezone)
     late = None
     if stage.name in (BREACH, ESCALATE):
-        late = max(0, int((now - deadline.due_at).total_seconds() // 60))
+        late = max(0, int((now - clock.due_at).total_seconds() // 60))
     return Payload(
-        ticket_id=ticket.id,
-        number=ticket.number,
-        clock=deadline.clock,
-        deadline=deadline.due_at.astimezone(zone).isoformat(),
-        provisional=deadline.provisional,
+        ticket_id=clock.ticket_id,
+        number=clock.number,
+        clock=clock.clock,
+        deadline=clock.due_at.astimezone(zone).isoformat(),
+        provisional=clock.provisional,
         overdue_minutes=late,
-        urgent=ticket.urgent or None,
+        urgent=clock.urgent or None,
     )
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
