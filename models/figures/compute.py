@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, case, func, literal_column, select, text
+from sqlalchemy import ColumnElement, func, literal, literal_column, select, text, union_all
 from sqlalchemy.orm import Session
 
 from models.core.figures import (
@@ -40,11 +40,7 @@ class Grouping:
     periods: tuple[Period, ...] = ()
 
     def key(self, rows) -> ColumnElement:
-        # A CASE over the buckets' ends: on PostgreSQL as fast as width_bucket and twice as
-        # fast as date_trunc in the local zone.
-        if self.periods:
-            whens = [(rows.c.at < part.end, index) for index, part in enumerate(self.periods)]
-            return case(*whens, else_=None)
+        """The key of a dimension's or of no grouping (a trend's parts: `_per_part`)."""
         if self.dimension:
             return rows.c[self.dimension]
         return literal_column("0")
@@ -170,16 +166,35 @@ def _assemble(values: dict) -> Figures:
 
 
 def _counted(session, source, period, now, scope, grouping, **aggregates) -> dict[object, dict]:
-    rows = source(period, scope, now).subquery()
-    key = grouping.key(rows).label("key")
-    columns = [aggregate(rows).label(name) for name, aggregate in aggregates.items()]
-    statement = select(key, *columns)
-    statement = statement.group_by(*grouping.columns(key))
+    def statement(part: Period, key):
+        rows = source(part, scope, now).subquery()
+        columns = [aggregate(rows).label(name) for name, aggregate in aggregates.items()]
+        return rows, [key(rows).label("key"), *columns]
+
     result = {}
-    for row in session.execute(statement):
+    for row in session.execute(_per_part(statement, period, grouping)):
         values = row._mapping
         result[values["key"]] = {name: values[name] or 0 for name in aggregates}
     return result
+
+
+def _per_part(statement, period: Period, grouping: Grouping, *extra_keys: str):
+    """One SELECT of a source's aggregates. A trend is a UNION ALL of one plain aggregate per
+    part, each over its own range of the source's index (a PostgreSQL range scan in index
+    order instead of a CASE and a hash per row over the whole span: about four times faster
+    at a million rows); otherwise one query grouped by the dimension, or by nothing.
+    `statement(part, key)` gives the source's rows and its columns with `key(rows)` first;
+    `extra_keys` are the rows' own columns to group by as well."""
+    if grouping.periods:
+        selects = []
+        for index, part in enumerate(grouping.periods):
+            rows, columns = statement(part, lambda rows, index=index: literal(index))
+            group = [rows.c[name] for name in extra_keys]
+            selects.append(select(*columns).group_by(*group) if group else select(*columns))
+        return union_all(*selects) if len(selects) > 1 else selects[0]
+    rows, columns = statement(period, grouping.key)
+    key = columns[0]
+    return select(*columns).group_by(*grouping.columns(key), *(rows.c[n] for n in extra_keys))
 
 
 def _count(condition=None):
@@ -263,28 +278,32 @@ def _returns(session, period, now, scope, grouping) -> dict[object, dict]:
 
 def _clocks(session, period, now, scope, grouping) -> dict[object, dict]:
     by_ticket = grouping.dimension is not None
-    rows = sources.clocks(period, scope, now, by_ticket=by_ticket).subquery()
-    key = grouping.key(rows).label("key")
-    statement = select(
-        key,
-        rows.c.clock,
-        func.count(),
-        func.count().filter(rows.c.met),
-        func.count().filter(rows.c.provisional),
-    ).group_by(*grouping.columns(key), rows.c.clock)
+
+    def statement(part: Period, key):
+        rows = sources.clocks(part, scope, now, by_ticket=by_ticket).subquery()
+        return rows, [
+            key(rows).label("key"),
+            rows.c.clock,
+            func.count().label("due"),
+            func.count().filter(rows.c.met).label("met"),
+            func.count().filter(rows.c.provisional).label("provisional"),
+        ]
+
     result: dict[object, dict] = defaultdict(lambda: {"clocks": {}})
-    for group, clock, due, met, provisional in session.execute(statement):
+    for group, clock, due, met, provisional in session.execute(
+        _per_part(statement, period, grouping, "clock")
+    ):
         result[group]["clocks"][clock] = ClockFigure(clock, due, met, provisional)
     return result
 
 
 def _stars(session, period, now, scope, grouping) -> dict[object, dict]:
-    rows = sources.ratings(period, scope, now).subquery()
-    key = grouping.key(rows).label("key")
-    statement = select(key, rows.c.stars, func.count())
-    statement = statement.group_by(*grouping.columns(key), rows.c.stars)
+    def statement(part: Period, key):
+        rows = sources.ratings(part, scope, now).subquery()
+        return rows, [key(rows).label("key"), rows.c.stars, func.count().label("count")]
+
     result: dict[object, dict] = defaultdict(lambda: {"stars": {}})
-    for group, stars, count in session.execute(statement):
+    for group, stars, count in session.execute(_per_part(statement, period, grouping, "stars")):
         result[group]["stars"][stars] = count
     return result
 
