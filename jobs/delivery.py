@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -93,7 +94,9 @@ Claim = Callable[[Session], list[Notification]]
 def deliver(runtime: Runtime, notification_id: int, now: datetime) -> str:
     """One row as a batch of one: sent | skipped | failed | retry | unsure | done-before."""
     batch = deliver_batch(
-        runtime, lambda session: notifications.claim_pending(session, now, 1, [notification_id]), now
+        runtime,
+        lambda session: notifications.claim_pending(session, now, 1, [notification_id]),
+        now,
     )
     return batch.outcomes.get(notification_id, "done-before")
 
@@ -128,12 +131,13 @@ def deliver_batch(
 
 
 def _load_recipients(session: Session, rows: list[Notification]) -> None:
-    """Tickets, staff and customers of a batch in three queries (then `session.get` finds
-    them in the identity map)."""
+    """Tickets, staff and customers of a batch in three queries. The session keeps them (its
+    identity map holds objects only weakly), so that `session.get` finds them there."""
+    kept = session.info.setdefault("bihuan_batch_recipients", [])
     for model, column in ((Ticket, "ticket_id"), (Staff, "staff_id"), (Customer, "customer_id")):
         ids = {getattr(row, column) for row in rows} - {None}
         if ids:
-            list(session.scalars(select(model).where(model.id.in_(ids))))
+            kept.extend(session.scalars(select(model).where(model.id.in_(ids))))
 
 
 # --- deciding an attempt ------------------------------------------------------------------
@@ -202,14 +206,43 @@ def _past_window(row: Notification, now: datetime) -> bool:
 RELEASED = ApiError(0, "not started: past the drain's budget, or after its recipient left", "")
 # Errors that change what the recipient's next rows should do (the customer is marked).
 RECIPIENT_GONE = frozenset({"not_follower", "opted_out"})
+# Fewer sends than this in a round go in order in one thread.
+LANE_MIN_ROWS = 16
 
 
 def _send_round(
     runtime: Runtime, plans: list[Plan], send_until: float | None
 ) -> list[tuple[Plan, ApiError | None]]:
-    """Each plan's send, one after the other. Not started (RELEASED, decided again in a
-    later batch): past `send_until`, and a row whose recipient refused an earlier row of the
-    round for good, so that it is planned knowing that (as one row at a time would be)."""
+    """Each plan's send. A round of at least LANE_MIN_ROWS sends goes in up to
+    `outbox.send_threads` lanes at once (WeChat's answer takes a round trip; the lanes share
+    the client's kept-alive connections and token); each recipient's rows stay in one lane, in
+    order. A smaller round goes in order in this thread."""
+    runtime.wechat_api()  # built once, before any lane needs it
+    lanes = _lanes(plans, runtime.settings.outbox.send_threads)
+    if len(lanes) == 1:
+        return _send_lane(runtime, lanes[0], send_until)
+    with ThreadPoolExecutor(len(lanes), thread_name_prefix="bihuan-send") as pool:
+        done = list(pool.map(lambda lane: _send_lane(runtime, lane, send_until), lanes))
+    return sorted((result for lane in done for result in lane), key=lambda r: r[0].row_id)
+
+
+def _lanes(plans: list[Plan], threads: int) -> list[list[Plan]]:
+    by_recipient: dict[str, list[Plan]] = {}
+    for plan in plans:
+        by_recipient.setdefault(plan.openid, []).append(plan)
+    count = min(threads, len(by_recipient)) if len(plans) >= LANE_MIN_ROWS else 1
+    lanes: list[list[Plan]] = [[] for _ in range(max(count, 1))]
+    for index, group in enumerate(by_recipient.values()):
+        lanes[index % len(lanes)].extend(group)
+    return lanes
+
+
+def _send_lane(
+    runtime: Runtime, plans: list[Plan], send_until: float | None
+) -> list[tuple[Plan, ApiError | None]]:
+    """One after the other. Not started (RELEASED, decided again in a later batch): past
+    `send_until`, and a row whose recipient refused an earlier row for good, so that it is
+    planned knowing that (as one row at a time would be)."""
     results: list[tuple[Plan, ApiError | None]] = []
     gone: set[str] = set()
     for plan in plans:
