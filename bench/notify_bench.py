@@ -7,9 +7,10 @@ over HTTP, on PostgreSQL + Redis.
 The worker is the production one: `python -m bot.cli worker` as a subprocess (rq's forking
 Worker with its scheduler, INFO logging of every message sent), started and idle before the
 rows are written. The fake WeChat runs in a process of its own under gunicorn (gthread),
-which keeps connections alive as WeChat's servers do (`bench/fake_api.py`). The clock starts when the rows,
-written in one transaction, are queued as a producer does (`enqueue_notifications`), and
-stops when the last row is `sent`. Every message must reach the fake exactly once.
+which keeps connections alive as WeChat's servers do (`bench/fake_api.py`). The clock starts
+when the rows, written in one transaction, are queued as a producer does
+(`enqueue_notifications`), and stops when the last row is `sent`. Every message must reach
+the fake exactly once.
 
 The database's public schema is dropped and the Redis database named is flushed.
 """
