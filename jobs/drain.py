@@ -17,8 +17,10 @@ Design:
   several workers take disjoint batches; on SQLite BEGIN IMMEDIATE serialises the claims.
 - **Two commits a batch** (`jobs.delivery.deliver_batch`): one puts every attempt of the
   batch on record (`sending`) before anything leaves, one records the outcomes (and plans
-  the template fallbacks, sent in one more round). Sends go one after the other through the
-  process's one WeChat client: one kept-alive HTTP connection, one shared access token.
+  the template fallbacks, sent in one more round). Sends go through the process's one WeChat
+  client (kept-alive HTTP connections, one shared access token), in up to
+  `outbox.send_threads` lanes at once for a large batch, each recipient's rows in one lane,
+  in order.
 - **Retries.** A row failing transiently stays pending with its `next_attempt_at`; the rest
   of its batch is recorded as it went. The drain queues, on rq's scheduler, one job per
   retry time naming those rows.
