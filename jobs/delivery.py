@@ -4,9 +4,9 @@ Rows go in batches (`deliver_batch`; the drain job in `jobs.drain` claims them).
 attempt is put on record before anything leaves (`status = sending`, the channel, the time)
 in one transaction for the whole batch; the sends happen outside any transaction, over
 kept-alive HTTP connections (in lanes for a large batch, each recipient's rows in order);
-their outcomes are recorded in one more transaction. So a worker killed mid-batch (every row of the batch still `sending`, sent or
-not), or an answer that never came (a read timeout), leaves a send *in doubt*, and an
-attempt in doubt is never repeated blindly:
+their outcomes are recorded in one more transaction. So a worker killed mid-batch (every row
+of the batch still `sending`, sent or not), or an answer that never came (a read timeout),
+leaves a send *in doubt*, and an attempt in doubt is never repeated blindly:
 
 - a template message is sent again only with the same `client_msg_id` (``bihuan-<row id>``),
   which WeChat drops as a repeat for about ten minutes; past that window the row is marked
