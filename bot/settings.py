@@ -155,6 +155,8 @@ class OutboxSettings:
     resend_after_seconds: int = 120
     sweep_seconds: int = 60
     batch: int = 500
+    send_batch: int = 100
+    send_threads: int = 4
     customer_window_hours: int = 48
     job_timeout_seconds: int = 60
     sweep_late_seconds: int = 300
@@ -420,7 +422,13 @@ def validate(settings: Settings) -> Settings:
         raise SettingsError("invalid setting wechat.app_id: required when an EncodingAESKey is set")
     _validate_wechat(settings)
     _validate_database(settings.database)
-    for key in ("sweep_seconds", "job_timeout_seconds", "sweep_late_seconds"):
+    for key in (
+        "sweep_seconds",
+        "job_timeout_seconds",
+        "sweep_late_seconds",
+        "send_batch",
+        "send_threads",
+    ):
         if getattr(settings.outbox, key) <= 0:
             raise SettingsError(f"invalid setting outbox.{key}: must be positive")
     if settings.conversation.idle_minutes <= 0:

@@ -4,12 +4,20 @@ and the download of temporary media (media/get).
 Every failure becomes one `ApiError` whose `kind` tells the caller what to do (WECHAT.md):
 retry later, fall back to a template message, mark the customer, or alert operators. Token
 errors are handled here: the shared token is refreshed once under the lock and the call retried.
+
+A client keeps its HTTP connections alive (one `requests.Session`, which reads the proxy and CA
+settings of the environment once, not on every call) and remembers the shared token for
+`TOKEN_MEMO_SECONDS` instead of asking Redis before every call: a token replaced meanwhile by
+another process is refused (40001) and refreshed as any other, and the old one stays valid for
+minutes after its replacement anyway.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -75,6 +83,7 @@ class Media:
 
 T = TypeVar("T")
 CHUNK_BYTES = 64 * 1024
+TOKEN_MEMO_SECONDS = 30.0
 
 
 class _TokenRejected(ApiError):
@@ -104,7 +113,8 @@ class WeChatApi:
         self._base = (config.api_base_url or DEFAULT_BASE_URL).rstrip("/")
         self._timeout = timeout or config.api_timeout_seconds
         self._download_timeout = settings.media.download_timeout_seconds
-        self._http = session or requests.Session()
+        self._http = session or http_session(self._base)
+        self._memo: tuple[str, float] | None = None  # (token, monotonic time read)
         self.tokens = SharedToken(
             redis, self._fetch_token, key=f"bihuan:wechat:access_token:{config.app_id}"
         )
@@ -209,10 +219,17 @@ class WeChatApi:
             raise _reported(_transport_error(exc, endpoint, sent=True)) from None
 
     def _token(self, stale: str | None) -> str:
+        """The shared token (remembered for TOKEN_MEMO_SECONDS), or one other than `stale`."""
+        if stale is None and self._memo is not None:
+            token, read_at = self._memo
+            if time.monotonic() - read_at < TOKEN_MEMO_SECONDS:
+                return token
         try:
-            return self.tokens.get() if stale is None else self.tokens.refresh(stale)
+            token = self.tokens.get() if stale is None else self.tokens.refresh(stale)
         except LockError:
             raise ApiError(-1, "access token lock busy", "transient") from None
+        self._memo = (token, time.monotonic())
+        return token
 
     def _fetch_token(self) -> tuple[str, int]:
         """GET /cgi-bin/token; the secret is in the URL, so no exception chains it into logs."""
@@ -230,6 +247,19 @@ class WeChatApi:
         if not answer.get("access_token"):
             raise _reported(ApiError(-1, "token answer without access_token", "transient"))
         return str(answer["access_token"]), int(answer.get("expires_in", 7200))
+
+
+def http_session(base_url: str) -> requests.Session:
+    """A session that keeps connections alive, with the environment's proxies (for
+    `base_url`, NO_PROXY respected) and CA bundle read once: requests would otherwise scan the
+    environment on every call."""
+    session = requests.Session()
+    session.proxies.update(requests.utils.get_environ_proxies(base_url))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        session.verify = bundle
+    session.trust_env = False
+    return session
 
 
 def _read_limited(response: requests.Response, max_bytes: int) -> bytes:

@@ -1,9 +1,12 @@
-"""Sending one notification row: at least once, and never twice as far as WeChat allows.
+"""Sending notification rows: at least once, and never twice as far as WeChat allows.
 
-Each attempt is put on record before anything leaves (`status = sending`, the channel, the
-time) in a transaction of its own; the send happens outside any transaction; its outcome is
-recorded in another. So a worker killed mid-send, or an answer that never came (a read
-timeout), leaves a send *in doubt*, and an attempt in doubt is never repeated blindly:
+Rows go in batches (`deliver_batch`; the drain job in `jobs.drain` claims them). Each
+attempt is put on record before anything leaves (`status = sending`, the channel, the time)
+in one transaction for the whole batch; the sends happen outside any transaction, over
+kept-alive HTTP connections (in lanes for a large batch, each recipient's rows in order);
+their outcomes are recorded in one more transaction. So a worker killed mid-batch (every row
+of the batch still `sending`, sent or not), or an answer that never came (a read timeout),
+leaves a send *in doubt*, and an attempt in doubt is never repeated blindly:
 
 - a template message is sent again only with the same `client_msg_id` (``bihuan-<row id>``),
   which WeChat drops as a repeat for about ten minutes; past that window the row is marked
@@ -13,7 +16,9 @@ timeout), leaves a send *in doubt*, and an attempt in doubt is never repeated bl
   `unsure` and the officer is told to check with the customer.
 
 A send that failed before reaching WeChat (no connection, 45015/45047 outside the window) is
-simply retried, or falls back to the template at once.
+simply retried after `outbox.retry_seconds` (the row's `next_attempt_at`; the drain queues a
+job for then), or falls back to the template at once. The other rows of its batch are
+recorded as they went.
 
 Nobody waits unseen: a message that cannot reach a staff member for good (not bound, blocked,
 a rejected template) becomes a "delivery_failed" push to the officers, who can phone them.
@@ -23,9 +28,13 @@ Every message sent is logged in one line, phone numbers masked.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db import transaction
@@ -45,10 +54,6 @@ log = logging.getLogger(__name__)
 PHONE_PATH_KINDS = {"callback_request"}
 # WeChat drops a template message repeating a client_msg_id for about ten minutes.
 CLIENT_MSG_ID_WINDOW = timedelta(minutes=9)
-
-
-class RetryLater(Exception):
-    """A transient failure: rq retries the job with backoff (the row stays pending)."""
 
 
 @dataclass(frozen=True)
@@ -73,31 +78,66 @@ class Plan:
     msgid: str = ""
 
 
-def send_notification(notification_id: int) -> str:
-    """The rq job."""
-    from jobs.runtime import current
+@dataclass
+class Batch:
+    """What became of a batch: each claimed row's outcome, and when the rows to retry are
+    due."""
 
-    runtime = current()
-    outcome = deliver(runtime, notification_id, runtime.now())
-    if outcome == "retry":
-        raise RetryLater(f"notification {notification_id} will be retried")
-    return outcome
+    outcomes: dict[int, str] = field(default_factory=dict)
+    retry_at: dict[int, datetime] = field(default_factory=dict)
+
+
+# Claims the rows of a batch (locked) in the session it is given.
+Claim = Callable[[Session], list[Notification]]
 
 
 def deliver(runtime: Runtime, notification_id: int, now: datetime) -> str:
-    """sent | skipped | failed | retry | unsure | done-before."""
+    """One row as a batch of one: sent | skipped | failed | retry | unsure | done-before."""
+    batch = deliver_batch(
+        runtime,
+        lambda session: notifications.claim_pending(session, now, 1, [notification_id]),
+        now,
+    )
+    return batch.outcomes.get(notification_id, "done-before")
+
+
+def deliver_batch(
+    runtime: Runtime, claim: Claim, now: datetime, send_until: float | None = None
+) -> Batch:
+    """Claim rows, put their attempts on record (one commit), send, record the outcomes (one
+    commit; a customer-service message refused or in doubt gets its template planned in that
+    same commit, sent and recorded in one more round). Sends are not started after the
+    monotonic time `send_until`: those rows go back to pending, due, untried ("released").
+
+    Outcomes: sent | skipped | failed | retry | unsure | released | done-before."""
+    batch = Batch()
     with transaction(runtime.sessions) as session:
-        row = session.get(Notification, notification_id, with_for_update=True)
-        if row is None or row.status != "pending":
-            return "done-before"
-        decided = _plan(session, runtime, row, now)
+        rows = claim(session)
+        _load_recipients(session, rows)
+        plans = []
+        for row in rows:
+            decided = _plan(session, runtime, row, now)
+            if isinstance(decided, Plan):
+                plans.append(decided)
+            else:
+                batch.outcomes[row.id] = decided
     enqueue_written(runtime, session)
-    while isinstance(decided, Plan):
-        error = _send(runtime, decided)
+    while plans:
+        results = _send_round(runtime, plans, send_until)
         with transaction(runtime.sessions) as session:
-            decided = _record(session, runtime, decided, error, now)
+            plans = _record_all(session, runtime, results, now, batch)
         enqueue_written(runtime, session)
-    return decided
+    return batch
+
+
+def _load_recipients(session: Session, rows: list[Notification]) -> None:
+    """Tickets, staff and customers of a batch in three queries. The session keeps them (its
+    identity map holds objects only weakly), so that `session.get` finds them there."""
+    kept = session.info.setdefault("bihuan_batch_recipients", [])
+    for model, column in ((Ticket, "ticket_id"), (Staff, "staff_id"), (Customer, "customer_id")):
+        ids = {getattr(row, column) for row in rows} - {None}
+        if ids:
+            kept.extend(session.scalars(select(model).where(model.id.in_(ids))))
 
 
 # --- deciding an attempt ------------------------------------------------------------------
@@ -163,6 +203,57 @@ def _past_window(row: Notification, now: datetime) -> bool:
 # --- the send -------------------------------------------------------------------------------
 
 
+RELEASED = ApiError(0, "not started: past the drain's budget, or after its recipient left", "")
+# Errors that change what the recipient's next rows should do (the customer is marked).
+RECIPIENT_GONE = frozenset({"not_follower", "opted_out"})
+# Fewer sends than this in a round go in order in one thread.
+LANE_MIN_ROWS = 16
+
+
+def _send_round(
+    runtime: Runtime, plans: list[Plan], send_until: float | None
+) -> list[tuple[Plan, ApiError | None]]:
+    """Each plan's send. A round of at least LANE_MIN_ROWS sends goes in up to
+    `outbox.send_threads` lanes at once (WeChat's answer takes a round trip; the lanes share
+    the client's kept-alive connections and token); each recipient's rows stay in one lane, in
+    order. A smaller round goes in order in this thread."""
+    runtime.wechat_api()  # built once, before any lane needs it
+    lanes = _lanes(plans, runtime.settings.outbox.send_threads)
+    if len(lanes) == 1:
+        return _send_lane(runtime, lanes[0], send_until)
+    with ThreadPoolExecutor(len(lanes), thread_name_prefix="bihuan-send") as pool:
+        done = list(pool.map(lambda lane: _send_lane(runtime, lane, send_until), lanes))
+    return sorted((result for lane in done for result in lane), key=lambda r: r[0].row_id)
+
+
+def _lanes(plans: list[Plan], threads: int) -> list[list[Plan]]:
+    by_recipient: dict[str, list[Plan]] = {}
+    for plan in plans:
+        by_recipient.setdefault(plan.openid, []).append(plan)
+    count = min(threads, len(by_recipient)) if len(plans) >= LANE_MIN_ROWS else 1
+    lanes: list[list[Plan]] = [[] for _ in range(max(count, 1))]
+    for index, group in enumerate(by_recipient.values()):
+        lanes[index % len(lanes)].extend(group)
+    return lanes
+
+
+def _send_lane(
+    runtime: Runtime, plans: list[Plan], send_until: float | None
+) -> list[tuple[Plan, ApiError | None]]:
+    """One after the other. Not started (RELEASED, decided again in a later batch): past
+    `send_until`, and a row whose recipient refused an earlier row for good, so that it is
+    planned knowing that (as one row at a time would be)."""
+    results: list[tuple[Plan, ApiError | None]] = []
+    gone: set[str] = set()
+    for plan in plans:
+        late = send_until is not None and time.monotonic() > send_until
+        error = RELEASED if late or plan.openid in gone else _send(runtime, plan)
+        if error is not None and error.kind in RECIPIENT_GONE:
+            gone.add(plan.openid)
+        results.append((plan, error))
+    return results
+
+
 def _send(runtime: Runtime, plan: Plan) -> ApiError | None:
     api = runtime.wechat_api()
     try:
@@ -174,18 +265,50 @@ def _send(runtime: Runtime, plan: Plan) -> ApiError | None:
             )
     except ApiError as error:
         return error
+    except Exception as error:  # noqa: BLE001 - one row's bug must not leave its batch in doubt
+        log.exception("notification %s: the send raised", plan.row_id)
+        return ApiError(-1, f"{type(error).__name__} during the send", "in_doubt")
     return None
 
 
 # --- recording the outcome ------------------------------------------------------------------
 
 
+def _record_all(
+    session: Session,
+    runtime: Runtime,
+    results: list[tuple[Plan, ApiError | None]],
+    now: datetime,
+    batch: Batch,
+) -> list[Plan]:
+    """Every outcome of a round in the caller's transaction; the plans of a next round."""
+    rows = notifications.lock_rows(session, [plan.row_id for plan, _ in results])
+    _load_recipients(session, list(rows.values()))
+    following = []
+    for plan, error in results:
+        decided = _record(session, runtime, rows[plan.row_id], plan, error, now)
+        if isinstance(decided, Plan):
+            following.append(decided)
+            continue
+        batch.outcomes[plan.row_id] = decided
+        if decided == "retry":
+            batch.retry_at[plan.row_id] = rows[plan.row_id].next_attempt_at
+    return following
+
+
 def _record(
-    session: Session, runtime: Runtime, plan: Plan, error: ApiError | None, now: datetime
+    session: Session,
+    runtime: Runtime,
+    row: Notification,
+    plan: Plan,
+    error: ApiError | None,
+    now: datetime,
 ) -> Plan | str:
-    row = session.get(Notification, plan.row_id, with_for_update=True)
     if row.status != "sending" or row.attempt_started_at != plan.started:
         return "done-before"  # the sweep took it back meanwhile
+    if error is RELEASED:  # never sent: as if never tried
+        row.status, row.attempts, row.next_attempt_at = "pending", row.attempts - 1, now
+        return "released"
     if error is None:
         row.status, row.sent_at, row.last_error, row.in_doubt = "sent", now, "", ""
         if plan.channel == "template":

@@ -21,7 +21,7 @@ def test_no_module_imports_itself_through_others():
 def test_the_send_job_is_queued_by_a_name_that_resolves_to_it():
     from rq.utils import import_attribute
 
-    from jobs.delivery import send_notification
-    from jobs.queue import SEND_NOTIFICATION
+    from jobs.drain import drain_notifications
+    from jobs.queue import DRAIN_NOTIFICATIONS
 
-    assert import_attribute(SEND_NOTIFICATION) is send_notification
+    assert import_attribute(DRAIN_NOTIFICATIONS) is drain_notifications

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from models.bulk import insert_many
@@ -222,3 +222,31 @@ def _staff_ids(session: Session, role: str, department_id: int | None = None) ->
     if department_id is not None:
         statement = statement.where(Staff.department_id == department_id)
     return list(session.scalars(statement.order_by(Staff.id)))
+
+
+def claim_pending(
+    session: Session, now: datetime, limit: int, ids: list[int] | None = None
+) -> list[Notification]:
+    """Up to `limit` pending rows to send now, in id order: the rows `ids` (whatever their
+    retry time: a retry job or the sweep names them), else the due ones — never tried, or
+    whose retry time has come. On PostgreSQL they are locked FOR UPDATE and rows another
+    worker holds are skipped, so concurrent drains take disjoint batches; on SQLite the
+    transaction's BEGIN IMMEDIATE already keeps other writers out until the caller commits."""
+    statement = select(Notification).where(Notification.status == "pending")
+    if ids:
+        statement = statement.where(Notification.id.in_(ids))
+    else:
+        statement = statement.where(
+            or_(Notification.attempts == 0, Notification.next_attempt_at <= now)
+        )
+    statement = statement.order_by(Notification.id).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update(skip_locked=True)
+    return list(session.scalars(statement))
+
+
+def lock_rows(session: Session, ids: list[int]) -> dict[int, Notification]:
+    """The rows `ids`, locked (waiting for other holders) in id order: no deadlock."""
+    statement = select(Notification).where(Notification.id.in_(ids)).order_by(Notification.id)
+    rows = session.scalars(statement.with_for_update())
+    return {row.id: row for row in rows}

@@ -6,6 +6,7 @@ the same trial many times and counts losses and duplicates."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,10 +18,14 @@ from jobs.sweeps import requeue_pending
 from models.notification.tables import Notification
 from tests.faults.support import (
     CUSTOM,
+    RECOVERY_ROUNDS,
     TEMPLATE,
     bihuan_env,
+    kill_group,
     kill_mid_send_trial,
     notification_for,
+    spawn,
+    wait_for,
 )
 
 
@@ -133,3 +138,39 @@ def test_a_doubtful_send_past_the_client_msg_id_window_goes_to_a_person(outage, 
         assert session.scalar(select(Notification.status).where(Notification.id == row_id)) == (
             "unsure"
         )
+
+
+def test_a_worker_killed_mid_batch_neither_loses_nor_repeats_any_row(
+    outage, fake_wechat, worker_env, tmp_path
+):
+    """A batch of template and customer-service rows; the worker is SIGKILLed while WeChat
+    holds the answer to one send (other lanes of the batch may have gone on). Every row of
+    the batch is left `sending`; after the sweep each is delivered, never twice through the
+    same channel."""
+    from jobs.queue import enqueue_notifications
+    from tests.factories import run_worker
+
+    kinds = {f"o_batch_{i:02d}": "custom" if i % 4 == 0 else "template" for i in range(24)}
+    fake_wechat.answer_late_next(TEMPLATE, 8.0)
+    worker = spawn(["worker"], worker_env, tmp_path / "worker.log")
+    try:
+        ids = {openid: notification_for(outage, kind, openid) for openid, kind in kinds.items()}
+        enqueue_notifications(outage, list(ids.values()), sweeping=True)
+        wait_for(fake_wechat.messages, 30, "the worker to reach the fake WeChat")
+    finally:
+        kill_group(worker)
+    outbox = outage.settings.outbox
+    for round_ in range(RECOVERY_ROUNDS):
+        later = datetime.now(UTC) + timedelta(
+            seconds=outbox.job_timeout_seconds + 31 + round_ * (outbox.resend_after_seconds + 1)
+        )
+        requeue_pending(outage, later)
+        run_worker(outage)
+        if all(row_of(outage, row_id).status == "sent" for row_id in ids.values()):
+            break
+    for openid, kind in kinds.items():
+        delivered = Counter(message["kind"] for message in fake_wechat.messages(openid))
+        assert row_of(outage, ids[openid]).status == "sent", openid
+        assert sum(delivered.values()) >= 1 and max(delivered.values()) == 1, (openid, delivered)
+        if kind == "template":
+            assert delivered == Counter({"template": 1}), openid
