@@ -63,6 +63,13 @@ class Refused(Exception):
     """The push can be neither recorded nor spooled: WeChat must send it again."""
 
 
+class HandlerFailed(Exception):
+    """A handler raised (a bug); raised from it to roll back the push's transaction."""
+
+
+PROCEED = object()  # a new push with nothing of its sender ahead of it
+
+
 class ReplayedNonce(Exception):
     """The nonce was already used with another body within the freshness window."""
 
@@ -134,48 +141,84 @@ class Inbox:
             return None
 
     def _at_once(self, message: IncomingMessage, xml: str, nonce: Nonce | None) -> Finished | None:
-        runtime = self._runtime
         received_at = self._clock()
-        key = message.dedupe_key()
-        with transaction(runtime.sessions) as session:
-            lock_sender(session, message.openid)
-            if nonce is not None:
-                _check_nonce(session, nonce, received_at)
-            known = inbound.seen(session, key, message.openid)
-            if known.copy_status not in (None, "processing"):
-                return Finished(known.copy_status, known.copy_reply, known.copy_late)
-            if known.sender_waiting:
-                return None
-            written = len(written_in(session))
-            try:
-                with session.begin_nested():
+        try:
+            with transaction(self._runtime.sessions) as session:
+                known = self._look(session, message, nonce, received_at)
+                if known is not PROCEED:
+                    return known
+                try:
                     ctx = self._context(session, received_at)
-                    reply = dispatch(ctx, message)
-                finished, error = Finished("done", reply, False), ""
-            except Exception as failure:  # noqa: BLE001 - a transient error is no bug
-                if is_transient(failure):
-                    raise
-                forget_written_after(session, written)  # rolled back with the savepoint
-                error = self._log_failure(key, message.openid, failure)
-                finished, ctx = Finished("failed", customer_texts.BUSY, True), None
-            inbound.record_handled(
-                session,
-                dedupe_key=key,
-                openid=message.openid,
-                msg_type=message.event or message.kind,
-                raw_xml=xml,
-                received_at=received_at,
-                lease_until=received_at,
-                status=finished.status,
-                reply=finished.reply,
-                error=error,
-                late=finished.late,
-                finished_at=self._clock(),
-            )
-        if ctx is not None:
-            _run_after_commit(ctx)
-        enqueue_written(runtime, session)
+                    finished = Finished("done", dispatch(ctx, message), False)
+                except Exception as error:  # noqa: BLE001 - a transient error is no bug
+                    if is_transient(error):
+                        raise
+                    raise HandlerFailed from error  # rolls back all the handler did
+                self._record(session, message, xml, received_at, finished, "")
+        except HandlerFailed as failed:
+            return self._record_failure(message, xml, nonce, received_at, failed.__cause__)
+        _run_after_commit(ctx)
+        enqueue_written(self._runtime, session)
         return finished
+
+    def _look(self, session, message: IncomingMessage, nonce: Nonce | None, now: datetime):
+        """Under the sender's lock: Finished for a copy already handled, None when the push
+        must take the path in steps, PROCEED when it is new and nothing is ahead of it."""
+        if nonce is None:
+            lock_sender(session, message.openid)
+        else:
+            before = inbound.lock_sender_with_nonce(
+                session, message.openid, nonce.value, nonce.digest, now
+            )
+            if before is not None and before != nonce.digest:
+                raise ReplayedNonce(nonce.value)
+        known = inbound.seen(session, message.dedupe_key(), message.openid)
+        if known.copy_status not in (None, "processing"):
+            return Finished(known.copy_status, known.copy_reply, known.copy_late)
+        return None if known.sender_waiting else PROCEED
+
+    def _record_failure(
+        self,
+        message: IncomingMessage,
+        xml: str,
+        nonce: Nonce | None,
+        received_at: datetime,
+        error: BaseException,
+    ) -> Finished | None:
+        """A handler's bug: the push is recorded as failed in a transaction of its own (the
+        handler's work was rolled back), to be answered 「系统繁忙」 and replayed."""
+        text = self._log_failure(message.dedupe_key(), message.openid, error)
+        finished = Finished("failed", customer_texts.BUSY, True)
+        with transaction(self._runtime.sessions) as session:
+            known = self._look(session, message, nonce, received_at)
+            if known is not PROCEED:
+                return known
+            self._record(session, message, xml, received_at, finished, text)
+        return finished
+
+    def _record(
+        self,
+        session,
+        message: IncomingMessage,
+        xml: str,
+        received_at: datetime,
+        finished: Finished,
+        error: str,
+    ) -> None:
+        inbound.record_handled(
+            session,
+            dedupe_key=message.dedupe_key(),
+            openid=message.openid,
+            msg_type=message.event or message.kind,
+            raw_xml=xml,
+            received_at=received_at,
+            lease_until=received_at,
+            status=finished.status,
+            reply=finished.reply,
+            error=error,
+            late=finished.late,
+            finished_at=self._clock(),
+        )
 
     def _answer(self, inbound_id: int, message: IncomingMessage) -> str:
         try:

@@ -91,6 +91,22 @@ def remember_nonce(session: Session, nonce: str, digest: str, now: datetime) -> 
     return connection.execute(_nonce_digest(), {"nonce": nonce}).scalar()
 
 
+def lock_sender_with_nonce(
+    session: Session, openid: str, nonce: str, digest: str, now: datetime
+) -> str | None:
+    """`lock_sender` and `remember_nonce` in one round trip on PostgreSQL: the nonce row is
+    selected from the lock's call, so the lock is held before the insert. Reads that follow
+    (in statements of their own) see whatever the sender's previous push committed."""
+    if session.get_bind().dialect.name != "postgresql":
+        lock_sender(session, openid)
+        return remember_nonce(session, nonce, digest, now)
+    connection = session.connection()
+    params = {"nonce": nonce, "digest": digest, "seen_at": now, "openid": openid}
+    if connection.execute(_locked_nonce_insert(), params).first() is not None:
+        return None
+    return connection.execute(_nonce_digest(), {"nonce": nonce}).scalar()
+
+
 @dataclass(frozen=True)
 class Seen:
     """What the inbox already holds of a push and its sender (`seen`)."""
@@ -134,6 +150,16 @@ def _nonce_insert(dialect_name: str):
         .on_conflict_do_nothing(index_elements=[table.c.nonce])
         .returning(table.c.nonce)
     )
+
+
+@cache
+def _locked_nonce_insert():
+    return text(
+        "INSERT INTO push_nonces (nonce, digest, seen_at) "
+        "SELECT :nonce, :digest, :seen_at "
+        "FROM (SELECT pg_advisory_xact_lock(hashtextextended(:openid, 0))) AS sender_lock "
+        "ON CONFLICT (nonce) DO NOTHING RETURNING nonce"
+    ).bindparams(bindparam("seen_at", type_=UTCDateTime))
 
 
 @cache
