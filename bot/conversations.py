@@ -29,7 +29,11 @@ T = TypeVar("T")
 
 
 class StateAccess:
-    """The session a store uses (the push's own, or a transaction per call) and its clock."""
+    """The session a store uses (the push's own, or a transaction per call) and its clock.
+
+    Bound to a push, the first look at an openid loads all its rows in one query; every
+    later read, write or delete of that openid in the push works on those rows (all state
+    goes through here, so they stay the truth for the transaction)."""
 
     def __init__(
         self,
@@ -40,6 +44,7 @@ class StateAccess:
         self._sessions = sessions
         self._session = session
         self._now = now
+        self._rows: dict[str, dict[str, chat_state.ChatState]] = {}
 
     def bound(self, session: Session, now: datetime) -> StateAccess:
         return StateAccess(self._sessions, session, now)
@@ -53,21 +58,43 @@ class StateAccess:
         with transaction(self._sessions) as session:
             return work(session)
 
-    def read(self, openid: str, kind: str) -> str | None:
+    def row(self, openid: str, kind: str) -> chat_state.ChatState | None:
+        """The live (unexpired) row, or None."""
         now = self.now()
-        return self.run(lambda s: _data(chat_state.load(s, openid, kind, now)))
+        return self.run(lambda s: chat_state.live(self._rows_of(s, openid).get(kind), now))
+
+    def read(self, openid: str, kind: str) -> str | None:
+        row = self.row(openid, kind)
+        return None if row is None else row.data
 
     def write(self, openid: str, kind: str, data: str, ttl_seconds: int) -> None:
+        self.write_until(openid, kind, data, self.now() + timedelta(seconds=ttl_seconds))
+
+    def write_until(self, openid: str, kind: str, data: str, expires_at: datetime) -> None:
         now = self.now()
-        expires = now + timedelta(seconds=ttl_seconds)
-        self.run(lambda s: chat_state.store(s, openid, kind, data, expires, now))
+
+        def work(session: Session) -> None:
+            rows = self._rows_of(session, openid)
+            rows[kind] = chat_state.put(
+                session, rows.get(kind), (openid, kind), data, expires_at, now
+            )
+
+        self.run(work)
 
     def delete(self, openid: str, kind: str) -> None:
-        self.run(lambda s: chat_state.remove(s, openid, kind))
+        def work(session: Session) -> None:
+            row = self._rows_of(session, openid).pop(kind, None)
+            if row is not None:
+                chat_state.drop(session, row)
 
+        self.run(work)
 
-def _data(row) -> str | None:
-    return None if row is None else row.data
+    def _rows_of(self, session: Session, openid: str) -> dict[str, chat_state.ChatState]:
+        if self._session is None:  # a transaction per call: nothing is kept between calls
+            return chat_state.load_all(session, openid)
+        if openid not in self._rows:
+            self._rows[openid] = chat_state.load_all(session, openid)
+        return self._rows[openid]
 
 
 class ConversationStore:

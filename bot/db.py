@@ -92,7 +92,7 @@ def _server_engine(url: str, settings: Settings, process: str) -> Engine:
         url,
         echo=config.echo,
         hide_parameters=True,
-        pool_pre_ping=True,
+        pool_pre_ping=process != "web",  # the web answers a dead connection by its fallbacks
         pool_size=config.pool_size,
         max_overflow=max(2, config.pool_size // 2),
         pool_timeout=config.pool_timeout_seconds,

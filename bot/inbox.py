@@ -1,6 +1,14 @@
 """One inbound push, exactly once, in arrival order per sender, answered within WeChat's 5 s
 whatever the database does.
 
+The usual push takes one transaction (`Inbox._at_once`): under the sender's lock, its nonce
+and de-duplication checks, the handler (inside a savepoint, so that a handler's bug is still
+recorded as a failed push) and the insert of the push with its reply, all committed together
+— so a push that was answered is committed, and nothing is written twice. Whenever that path
+cannot finish (a copy of the push or an earlier push of the sender still being handled, a lock
+or a database too slow for the budget, a copy recorded meanwhile), it leaves nothing behind
+and the push takes the path in steps below, which records it first:
+
 1. Claim: the push is recorded (its de-duplication key is unique in the database, so copies
    are caught across threads, processes and hosts). When the database cannot record it, the
    push goes to the local spool (`bot.spool`) and is answered 「已收到，稍后回复」; when not even
@@ -39,8 +47,9 @@ from handlers.context import Context
 from handlers.dispatch import dispatch
 from handlers.incoming import IncomingMessage
 from jobs.queue import enqueue_written
+from models import inbound
 from models.core.phones import mask_phones_in
-from models.inbound import InboundMessage, PushNonce, first_unfinished, lock_sender
+from models.inbound import InboundMessage, first_unfinished, lock_sender
 from models.notification.outbox import forget_written_after, notify_late_reply, written_in
 
 log = logging.getLogger(__name__)
@@ -52,6 +61,13 @@ ANSWERED_EVENTS = {"click", "subscribe", "scan"}
 
 class Refused(Exception):
     """The push can be neither recorded nor spooled: WeChat must send it again."""
+
+
+class HandlerFailed(Exception):
+    """A handler raised (a bug); raised from it to roll back the push's transaction."""
+
+
+PROCEED = object()  # a new push with nothing of its sender ahead of it
 
 
 class ReplayedNonce(Exception):
@@ -93,6 +109,9 @@ class Inbox:
         with deadline(self._runtime.settings.wechat.reply_budget_seconds):
             if self.spool.holds(message.openid):  # earlier pushes of this sender wait there
                 return self._spool(message, xml, nonce)
+            finished = self._try_at_once(message, xml, nonce)
+            if finished is not None:
+                return _reply_of(finished)
             try:
                 inbound_id = self._claim(message, xml, nonce)
             except ReplayedNonce:
@@ -103,6 +122,103 @@ class Inbox:
                 log.warning("cannot record push from %s (%s): spooled", message.openid, error)
                 return self._spool(message, xml, nonce)
             return self._answer(inbound_id, message)
+
+    def _try_at_once(
+        self, message: IncomingMessage, xml: str, nonce: Nonce | None
+    ) -> Finished | None:
+        """How the push ended when handled in one transaction; None when it has to take the
+        path in steps (nothing of this attempt is left in the database)."""
+        try:
+            return self._at_once(message, xml, nonce)
+        except ReplayedNonce:
+            raise
+        except IntegrityError:  # a copy recorded meanwhile (the spool's replay)
+            return None
+        except Exception as error:  # noqa: BLE001 - a lock wait or a busy database
+            if not is_transient(error):
+                raise
+            log.info("push from %s takes the path in steps: %s", message.openid, error)
+            return None
+
+    def _at_once(self, message: IncomingMessage, xml: str, nonce: Nonce | None) -> Finished | None:
+        received_at = self._clock()
+        try:
+            with transaction(self._runtime.sessions) as session:
+                known = self._look(session, message, nonce, received_at)
+                if known is not PROCEED:
+                    return known
+                try:
+                    ctx = self._context(session, received_at)
+                    finished = Finished("done", dispatch(ctx, message), False)
+                except Exception as error:  # noqa: BLE001 - a transient error is no bug
+                    if is_transient(error):
+                        raise
+                    raise HandlerFailed from error  # rolls back all the handler did
+                self._record(session, message, xml, received_at, finished, "")
+        except HandlerFailed as failed:
+            return self._record_failure(message, xml, nonce, received_at, failed.__cause__)
+        _run_after_commit(ctx)
+        enqueue_written(self._runtime, session)
+        return finished
+
+    def _look(self, session, message: IncomingMessage, nonce: Nonce | None, now: datetime):
+        """Under the sender's lock: Finished for a copy already handled, None when the push
+        must take the path in steps, PROCEED when it is new and nothing is ahead of it."""
+        if nonce is None:
+            lock_sender(session, message.openid)
+        else:
+            before = inbound.lock_sender_with_nonce(
+                session, message.openid, nonce.value, nonce.digest, now
+            )
+            if before is not None and before != nonce.digest:
+                raise ReplayedNonce(nonce.value)
+        known = inbound.seen(session, message.dedupe_key(), message.openid)
+        if known.copy_status not in (None, "processing"):
+            return Finished(known.copy_status, known.copy_reply, known.copy_late)
+        return None if known.sender_waiting else PROCEED
+
+    def _record_failure(
+        self,
+        message: IncomingMessage,
+        xml: str,
+        nonce: Nonce | None,
+        received_at: datetime,
+        error: BaseException,
+    ) -> Finished | None:
+        """A handler's bug: the push is recorded as failed in a transaction of its own (the
+        handler's work was rolled back), to be answered 「系统繁忙」 and replayed."""
+        text = self._log_failure(message.dedupe_key(), message.openid, error)
+        finished = Finished("failed", customer_texts.BUSY, True)
+        with transaction(self._runtime.sessions) as session:
+            known = self._look(session, message, nonce, received_at)
+            if known is not PROCEED:
+                return known
+            self._record(session, message, xml, received_at, finished, text)
+        return finished
+
+    def _record(
+        self,
+        session,
+        message: IncomingMessage,
+        xml: str,
+        received_at: datetime,
+        finished: Finished,
+        error: str,
+    ) -> None:
+        inbound.record_handled(
+            session,
+            dedupe_key=message.dedupe_key(),
+            openid=message.openid,
+            msg_type=message.event or message.kind,
+            raw_xml=xml,
+            received_at=received_at,
+            lease_until=received_at,
+            status=finished.status,
+            reply=finished.reply,
+            error=error,
+            late=finished.late,
+            finished_at=self._clock(),
+        )
 
     def _answer(self, inbound_id: int, message: IncomingMessage) -> str:
         try:
@@ -116,9 +232,7 @@ class Inbox:
             finished = None
         if finished is None:
             return deferred_answer(message)
-        if finished.status == "failed":
-            return customer_texts.BUSY
-        return "" if finished.late else finished.reply
+        return _reply_of(finished)
 
     def _spool(self, message: IncomingMessage, xml: str, nonce: Nonce | None) -> str:
         value, digest = (nonce.value, nonce.digest) if nonce is not None else ("", "")
@@ -206,11 +320,9 @@ class Inbox:
             return Finished(row.status, row.reply, row.late)
         return None
 
-    def _handle(self, session, row: InboundMessage, *, late: bool) -> Context:
+    def _context(self, session, now: datetime) -> Context:
         runtime = self._runtime
-        message = IncomingMessage.from_fields(wechat.parse(row.raw_xml))
-        now = row.received_at
-        ctx = Context(
+        return Context(
             session=session,
             settings=runtime.settings,
             policy=runtime.policy,
@@ -218,6 +330,11 @@ class Inbox:
             now=now,
             media_link=runtime.media_links.url,
         )
+
+    def _handle(self, session, row: InboundMessage, *, late: bool) -> Context:
+        message = IncomingMessage.from_fields(wechat.parse(row.raw_xml))
+        now = row.received_at
+        ctx = self._context(session, now)
         reply = dispatch(ctx, message)
         if late and reply:
             notify_late_reply(session, row.openid, reply, now)
@@ -229,12 +346,16 @@ class Inbox:
         return ctx
 
     def _failed(self, session, row: InboundMessage, error: BaseException) -> None:
-        text = mask_phones_in("".join(traceback.format_exception(error)))
-        log.error(
-            "handler failed for push %s (%s) from %s\n%s", row.id, row.dedupe_key, row.openid, text
-        )
-        row.status, row.error, row.late = "failed", text[-8000:], True
+        row.status, row.late = "failed", True
+        row.error = self._log_failure(f"{row.id} ({row.dedupe_key})", row.openid, error)
         row.reply, row.finished_at = customer_texts.BUSY, self._clock()
+
+    @staticmethod
+    def _log_failure(push: str, openid: str, error: BaseException) -> str:
+        """Log a handler's bug, phones masked; the text to store with the push."""
+        text = mask_phones_in("".join(traceback.format_exception(error)))
+        log.error("handler failed for push %s from %s\n%s", push, openid, text)
+        return text[-8000:]
 
     # --- pushes handled later (sweep, spool, replay) ----------------------------------------
 
@@ -278,6 +399,13 @@ class Inbox:
                 row.status, row.lease_until = "processing", self._clock()
 
 
+def _reply_of(finished: Finished) -> str:
+    """The HTTP answer of a push that has been handled."""
+    if finished.status == "failed":
+        return customer_texts.BUSY
+    return "" if finished.late else finished.reply
+
+
 def deferred_answer(message: IncomingMessage) -> str:
     """What a push is answered while its real answer has to wait."""
     if message.kind == "event" and message.event not in ANSWERED_EVENTS:
@@ -286,11 +414,8 @@ def deferred_answer(message: IncomingMessage) -> str:
 
 
 def _check_nonce(session, nonce: Nonce, now: datetime) -> None:
-    seen = session.get(PushNonce, nonce.value)
-    if seen is None:
-        session.add(PushNonce(nonce=nonce.value, digest=nonce.digest, seen_at=now))
-        session.flush()
-    elif seen.digest != nonce.digest:
+    before = inbound.remember_nonce(session, nonce.value, nonce.digest, now)
+    if before is not None and before != nonce.digest:
         raise ReplayedNonce(nonce.value)
 
 

@@ -23,7 +23,6 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.conversations import ConversationStore, StateAccess
-from models import chat_state
 from models.core.callback_answer import PendingChoice
 from models.core.comment import CommentState
 
@@ -120,32 +119,25 @@ class BindingFailures:
 
     def locked_for(self, openid: str) -> int:
         """Seconds the openid may not bind any more (0: it may try)."""
-        now = self._access.now()
-        row = self._access.run(lambda s: _row(s, openid, self.KIND, now))
+        row = self._access.row(openid, self.KIND)
         if row is None or _failures(row.data) < self.MAX_FAILURES:
             return 0
-        return max(1, math.ceil((row.expires_at - now).total_seconds()))
+        return max(1, math.ceil((row.expires_at - self._access.now()).total_seconds()))
 
     def fail(self, openid: str) -> int:
-        """Count one wrong code; the number of failures so far."""
-        return self._access.run(lambda s: self._count(s, openid, self._access.now()))
-
-    def _count(self, session: Session, openid: str, now: datetime) -> int:
-        row = _row(session, openid, self.KIND, now)
+        """Count one wrong code; the number of failures so far. (Unbound, the read and the
+        write are two transactions; bound to a push, the sender's lock serialises them.)"""
+        row = self._access.row(openid, self.KIND)
         failures = (_failures(row.data) if row is not None else 0) + 1
         if row is None or failures >= self.MAX_FAILURES:
-            expires_at = now + timedelta(seconds=self.LOCK_SECONDS)
+            expires_at = self._access.now() + timedelta(seconds=self.LOCK_SECONDS)
         else:
             expires_at = row.expires_at
-        chat_state.store(session, openid, self.KIND, str(failures), expires_at, now)
+        self._access.write_until(openid, self.KIND, str(failures), expires_at)
         return failures
 
     def clear(self, openid: str) -> None:
         self._access.delete(openid, self.KIND)
-
-
-def _row(session: Session, openid: str, kind: str, now: datetime):
-    return chat_state.load(session, openid, kind, now)
 
 
 def _failures(data: str) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, String, Text, delete
+from sqlalchemy import Index, String, Text, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, UTCDateTime
@@ -28,30 +28,44 @@ class ChatState(Base):
     __table_args__ = (Index("ix_chat_states_expires_at", "expires_at"),)
 
 
-def load(session: Session, openid: str, kind: str, now: datetime) -> ChatState | None:
-    """The row when it has not expired."""
-    row = session.get(ChatState, (openid, kind))
+def load_all(session: Session, openid: str) -> dict[str, ChatState]:
+    """Every row of the openid by kind, expired or not, in one query."""
+    rows = session.scalars(select(ChatState).where(ChatState.openid == openid))
+    return {row.kind: row for row in rows}
+
+
+def live(row: ChatState | None, now: datetime) -> ChatState | None:
     return row if row is not None and row.expires_at > now else None
+
+
+def put(
+    session: Session,
+    row: ChatState | None,
+    key: tuple[str, str],
+    data: str,
+    expires_at: datetime,
+    now: datetime,
+) -> ChatState:
+    """Write `row` (None: a new row for `key`, the openid and the kind); the row written."""
+    if row is None:
+        openid, kind = key
+        row = ChatState(openid=openid, kind=kind, data=data, expires_at=expires_at, updated_at=now)
+        session.add(row)
+    else:
+        row.data, row.expires_at, row.updated_at = data, expires_at, now
+    session.flush()
+    return row
+
+
+def drop(session: Session, row: ChatState) -> None:
+    session.delete(row)
+    session.flush()
 
 
 def store(
     session: Session, openid: str, kind: str, data: str, expires_at: datetime, now: datetime
 ) -> None:
-    row = session.get(ChatState, (openid, kind))
-    if row is None:
-        session.add(
-            ChatState(openid=openid, kind=kind, data=data, expires_at=expires_at, updated_at=now)
-        )
-    else:
-        row.data, row.expires_at, row.updated_at = data, expires_at, now
-    session.flush()
-
-
-def remove(session: Session, openid: str, kind: str) -> None:
-    row = session.get(ChatState, (openid, kind))
-    if row is not None:
-        session.delete(row)
-        session.flush()
+    put(session, session.get(ChatState, (openid, kind)), (openid, kind), data, expires_at, now)
 
 
 def purge_expired(session: Session, now: datetime) -> int:

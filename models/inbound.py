@@ -6,9 +6,25 @@ Queries are functions taking a session; they never commit.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import Boolean, Index, String, Text, delete, select, text, update
+from sqlalchemy import (
+    Boolean,
+    Index,
+    String,
+    Text,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, UTCDateTime, utcnow
@@ -63,6 +79,113 @@ def lock_sender(session: Session, openid: str) -> None:
             text("SELECT pg_advisory_xact_lock(hashtextextended(:openid, 0))"),
             {"openid": openid},
         )
+
+
+def remember_nonce(session: Session, nonce: str, digest: str, now: datetime) -> str | None:
+    """Record a push's nonce in one statement; the digest it came with before when it was
+    already seen (None: it is new)."""
+    connection = session.connection()
+    params = {"nonce": nonce, "digest": digest, "seen_at": now}
+    if connection.execute(_nonce_insert(connection.dialect.name), params).first() is not None:
+        return None
+    return connection.execute(_nonce_digest(), {"nonce": nonce}).scalar()
+
+
+def lock_sender_with_nonce(
+    session: Session, openid: str, nonce: str, digest: str, now: datetime
+) -> str | None:
+    """`lock_sender` and `remember_nonce` in one round trip on PostgreSQL: the nonce row is
+    selected from the lock's call, so the lock is held before the insert. Reads that follow
+    (in statements of their own) see whatever the sender's previous push committed."""
+    if session.get_bind().dialect.name != "postgresql":
+        lock_sender(session, openid)
+        return remember_nonce(session, nonce, digest, now)
+    connection = session.connection()
+    params = {"nonce": nonce, "digest": digest, "seen_at": now, "openid": openid}
+    if connection.execute(_locked_nonce_insert(), params).first() is not None:
+        return None
+    return connection.execute(_nonce_digest(), {"nonce": nonce}).scalar()
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What the inbox already holds of a push and its sender (`seen`)."""
+
+    copy_status: str | None  # the status of a copy of this push (None: no copy)
+    copy_reply: str
+    copy_late: bool
+    sender_waiting: bool  # the sender has another push still being handled
+
+
+def seen(session: Session, dedupe_key: str, openid: str) -> Seen:
+    """In one indexed query: a copy of this push, and whether the sender has a push still
+    being handled. Two rows at most: either fact is enough to decide."""
+    params = {"key": dedupe_key, "openid": openid}
+    rows = session.connection().execute(_seen_select(), params).all()
+    copy = next((row for row in rows if row.dedupe_key == dedupe_key), None)
+    return Seen(
+        copy_status=copy.status if copy is not None else None,
+        copy_reply=copy.reply if copy is not None else "",
+        copy_late=bool(copy.late) if copy is not None else False,
+        sender_waiting=any(row.status == "processing" for row in rows),
+    )
+
+
+def record_handled(session: Session, **values) -> None:
+    """Insert a push already handled (its status, reply and times given): one Core INSERT,
+    no ORM object. Its dedupe key is unique, so a copy recorded meanwhile raises
+    IntegrityError and the whole transaction is rolled back."""
+    session.connection().execute(_inbound_insert(), values)
+
+
+# The hot path's statements, built once per process (Core: no ORM work per push).
+
+
+@cache
+def _nonce_insert(dialect_name: str):
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    table = PushNonce.__table__
+    return (
+        dialect.insert(table)
+        .on_conflict_do_nothing(index_elements=[table.c.nonce])
+        .returning(table.c.nonce)
+    )
+
+
+@cache
+def _locked_nonce_insert():
+    return text(
+        "INSERT INTO push_nonces (nonce, digest, seen_at) "
+        "SELECT :nonce, :digest, :seen_at "
+        "FROM (SELECT pg_advisory_xact_lock(hashtextextended(:openid, 0))) AS sender_lock "
+        "ON CONFLICT (nonce) DO NOTHING RETURNING nonce"
+    ).bindparams(bindparam("seen_at", type_=UTCDateTime))
+
+
+@cache
+def _nonce_digest():
+    table = PushNonce.__table__
+    return select(table.c.digest).where(table.c.nonce == bindparam("nonce"))
+
+
+@cache
+def _seen_select():
+    table = InboundMessage.__table__
+    return (
+        select(table.c.dedupe_key, table.c.status, table.c.reply, table.c.late)
+        .where(
+            or_(
+                table.c.dedupe_key == bindparam("key"),
+                and_(table.c.openid == bindparam("openid"), table.c.status == "processing"),
+            )
+        )
+        .limit(2)
+    )
+
+
+@cache
+def _inbound_insert():
+    return insert(InboundMessage.__table__)
 
 
 def first_unfinished(session: Session, openid: str, before_id: int) -> InboundMessage | None:

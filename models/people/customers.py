@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,4 +31,13 @@ def get_or_create_customer(session: Session, openid: str, now: datetime) -> Cust
 
 
 def staff_by_openid(session: Session, openid: str) -> Staff | None:
-    return session.scalar(select(Staff).where(Staff.openid == openid, Staff.active.is_(True)))
+    """The active staff member bound to `openid`: a Core lookup of the id (most pushes are
+    from customers, who have none), then the member by primary key."""
+    staff_id = session.connection().execute(_staff_id_by_openid(), {"openid": openid}).scalar()
+    return session.get(Staff, staff_id) if staff_id is not None else None
+
+
+@cache
+def _staff_id_by_openid():
+    table = Staff.__table__
+    return select(table.c.id).where(table.c.openid == bindparam("openid"), table.c.active)
