@@ -2,12 +2,13 @@
 whatever the database does.
 
 The usual push takes one transaction (`Inbox._at_once`): under the sender's lock, its nonce
-and de-duplication checks, the handler (inside a savepoint, so that a handler's bug is still
-recorded as a failed push) and the insert of the push with its reply, all committed together
-— so a push that was answered is committed, and nothing is written twice. Whenever that path
-cannot finish (a copy of the push or an earlier push of the sender still being handled, a lock
-or a database too slow for the budget, a copy recorded meanwhile), it leaves nothing behind
-and the push takes the path in steps below, which records it first:
+and de-duplication checks, the handler and the insert of the push with its reply, all
+committed together — so a push that was answered is committed, and nothing is written twice.
+A handler that raises (a bug) has all its work rolled back, and the push is recorded as failed
+in a transaction of its own. Whenever that path cannot finish (a copy of the push or an
+earlier push of the sender still being handled, a lock or a database too slow for the budget,
+a copy recorded meanwhile), it leaves nothing behind and the push takes the path in steps
+below, which records it first:
 
 1. Claim: the push is recorded (its de-duplication key is unique in the database, so copies
    are caught across threads, processes and hosts). When the database cannot record it, the
