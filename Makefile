@@ -34,8 +34,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/inprocess_bench.py
 	$(BIN)/python bench/sweep_bench.py --tickets 20000
-	$(BIN)/python bench/notify_bench.py --count 300
 	$(BIN)/python bench/list_bench.py --tickets 100000
+	@echo "Also, on PostgreSQL + Redis (README, the bench/ row of Architecture): notify_bench.py, figures_bench.py, webhook_bench.py (needs wrk and the bench extra), memory_bench.py, fault_bench.py"
 
 clean:
 	rm -rf $(VENV) var
