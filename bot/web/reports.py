@@ -34,6 +34,13 @@ from models.figures import compute, people
 from models.figures.sources import MEASURES
 from models.ticket.filters import TicketFilter
 
+# A person's 表扬/批评/超时 counts are of records; their links list the distinct tickets
+# behind them: two breaches on one ticket count 2 and list the ticket once, and a praise or
+# criticism without a ticket (a business rating's) is counted but not listed.
+RECORD_LINK_TITLE = (
+    "按记录计数；列表为这些记录涉及的工单（去重）：同一工单的多条记录只列一次，"
+    "无工单的记录（如业务评价）不在列表中"
+)
 DASHBOARD_ROLES = frozenset({"officer", "leader", "executive"})
 BULLETIN_ROLES = frozenset({"officer", "leader"})
 PERIOD_CHOICES = {"week": "本周", "month": "本月"}
@@ -69,6 +76,8 @@ def dashboard():
         headline=headline(board.figures, runtime().settings.figures, links),
         clocks=[(name, board.figures.clock(name)) for name in CLOCKS],
         link=links.url,
+        record_link=links.record_url,
+        record_title=RECORD_LINK_TITLE,
         definitions=DEFINITIONS,
         clock_labels=CLOCK_LABELS,
         percent=percent,
@@ -127,6 +136,11 @@ class Links:
 
     def url(self, measure: str, **fields) -> str:
         return "/tickets?" + urlencode(self.params(measure=measure, **fields))
+
+    def record_url(self, kind: str, staff_id: int) -> str:
+        """The tickets behind one person's praise, criticism or breach count. The count is of
+        records, the list of the distinct tickets behind them (`RECORD_LINK_TITLE`)."""
+        return "/tickets?" + urlencode(self.params(person_record=kind, staff_id=staff_id))
 
 
 def headline(figures: Figures, targets, links: Links) -> list[dict]:

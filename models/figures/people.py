@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from models.core.figures import EVERYTHING, Period, PersonFigures, Scope
@@ -57,36 +57,65 @@ def _ticket_scope(scope: Scope, staff_id, department_id) -> list[ColumnElement[b
     return [column == value for column, value in wanted if value is not None]
 
 
-def _records(session: Session, period: Period, scope: Scope):
-    statement = (
-        select(RatingRecord.staff_id, RatingRecord.kind, func.count())
-        .join(Staff, Staff.id == RatingRecord.staff_id)
-        .where(
-            in_period(RatingRecord.created_at, period),
-            *_ticket_scope(scope, RatingRecord.staff_id, Staff.department_id),
-        )
-        .group_by(RatingRecord.staff_id, RatingRecord.kind)
+# The praise, criticism and breach records a person is counted by. The counts below and the
+# ticket list behind each count (`record_tickets`) are built from these same pieces, so a
+# number and its list cannot disagree.
+RECORD_KINDS = ("praise", "criticism", "breach")
+
+
+def _rating_records(statement: Select, period: Period, scope: Scope, *, ticket: bool) -> Select:
+    """Praise and criticism records (表扬、批评) made in the period, within the scope; with
+    `ticket`, joined to their rating so its ticket can be selected."""
+    statement = statement.join(Staff, Staff.id == RatingRecord.staff_id).where(
+        in_period(RatingRecord.created_at, period),
+        *_ticket_scope(scope, RatingRecord.staff_id, Staff.department_id),
     )
+    if ticket or _by_ticket(scope):
+        statement = statement.join(Rating, Rating.id == RatingRecord.rating_id)
     if _by_ticket(scope):
-        statement = statement.join(Rating, Rating.id == RatingRecord.rating_id).join(
-            Ticket, Ticket.id == Rating.ticket_id
-        )
-    return session.execute(statement).all()
+        statement = statement.join(Ticket, Ticket.id == Rating.ticket_id)
+    return statement
 
 
-def _breaches(session: Session, period: Period, scope: Scope):
-    statement = (
-        select(SlaBreach.staff_id, func.count())
-        .join(Staff, Staff.id == SlaBreach.staff_id)
-        .where(
-            in_period(SlaBreach.breached_at, period),
-            *_ticket_scope(scope, SlaBreach.staff_id, Staff.department_id),
-        )
-        .group_by(SlaBreach.staff_id)
+def _sla_breaches(statement: Select, period: Period, scope: Scope) -> Select:
+    """Breaches (超时记录) in the period, within the scope, each credited to its person."""
+    statement = statement.join(Staff, Staff.id == SlaBreach.staff_id).where(
+        in_period(SlaBreach.breached_at, period),
+        *_ticket_scope(scope, SlaBreach.staff_id, Staff.department_id),
     )
     if _by_ticket(scope):
         statement = statement.join(Ticket, Ticket.id == SlaBreach.ticket_id)
-    return session.execute(statement).all()
+    return statement
+
+
+def _records(session: Session, period: Period, scope: Scope):
+    statement = select(RatingRecord.staff_id, RatingRecord.kind, func.count()).group_by(
+        RatingRecord.staff_id, RatingRecord.kind
+    )
+    return session.execute(_rating_records(statement, period, scope, ticket=False)).all()
+
+
+def _breaches(session: Session, period: Period, scope: Scope):
+    statement = select(SlaBreach.staff_id, func.count()).group_by(SlaBreach.staff_id)
+    return session.execute(_sla_breaches(statement, period, scope)).all()
+
+
+def record_tickets(kind: str, period: Period, scope: Scope) -> ColumnElement[bool]:
+    """A condition on tickets: those behind one kind of record (the dashboard's people links).
+
+    The figures count records, the list shows tickets: a ticket with two of a person's
+    breaches is listed once, and a praise or criticism of a rating without a ticket (a
+    business record's or the service's) is not listed at all.
+    """
+    if kind == "breach":
+        behind = _sla_breaches(select(SlaBreach.ticket_id), period, scope)
+    elif kind in ("praise", "criticism"):
+        behind = _rating_records(
+            select(Rating.ticket_id).select_from(RatingRecord), period, scope, ticket=True
+        ).where(RatingRecord.kind == kind, Rating.ticket_id.is_not(None))
+    else:
+        raise ValueError(f"unknown record kind {kind!r}")
+    return Ticket.id.in_(behind)
 
 
 def _ratings(session: Session, period: Period, scope: Scope, low: int):

@@ -8,6 +8,10 @@ what a figure counts.
 - ``period``: received (登记) in the period; with ``measure`` it is the figure's period.
 - ``measure``: the tickets behind one figure (`models.figures.sources.MEASURES`), in the
   period and scope of the other fields (``clock`` and ``stars`` narrow it further).
+- ``person_record``: the tickets behind one person's praise, criticism or breach records
+  (`models.figures.people.record_tickets`), with ``staff_id`` the person and the period and
+  scope of the other fields, as ``measure``. The figures count records, the list shows the
+  distinct tickets behind them; a record without a ticket (a business rating's) is not listed.
 - ``search``: a ticket number, a phone number (or its last four digits), a 户号, the
   government platform's number, the customer's name, or part of the address.
 - ``urgent`` / ``callback``: a reported gas leak; a phone call-back waiting (the officer's list).
@@ -25,6 +29,7 @@ from sqlalchemy import ColumnElement, or_
 from models.core.figures import EVERYTHING, OPEN_STATUSES, Period, Scope, between
 from models.core.labels import SEVERITY_LABELS, STATUS_LABELS
 from models.core.phones import normalize_phone
+from models.figures.people import RECORD_KINDS, record_tickets
 from models.figures.sources import MEASURES, overdue_condition, responsible_department
 from models.figures.sources import tickets_behind as figure_tickets
 from models.ticket.tables import Ticket
@@ -58,6 +63,7 @@ class TicketFilter:
     measure: str = ""
     clock: str | None = None
     stars: int | None = None
+    person_record: str = ""  # praise | criticism | breach: a person's records (个人记录)
 
     def scope(self) -> Scope:
         return Scope(
@@ -113,6 +119,7 @@ PARAMS = {
     "measure": "measure",
     "clock": "clock",
     "stars": "stars",
+    "person_record": "record",
 }
 
 
@@ -134,6 +141,8 @@ def _parse(name: str, key: str, raw: str) -> object:
         raise FilterError(f"参数 severity 无效：{raw}（可选：{'、'.join(SEVERITY_LABELS)}）")
     if name == "measure" and raw not in MEASURES:
         raise FilterError(f"参数 measure 无效：{raw}")
+    if name == "person_record" and raw not in RECORD_KINDS:
+        raise FilterError(f"参数 record 无效：{raw}（可选：{'、'.join(RECORD_KINDS)}）")
     return raw[:SEARCH_CHARS] if name == "search" else raw
 
 
@@ -154,18 +163,8 @@ def _period(first: str | None, last: str | None, timezone: str) -> Period | None
 def where(selection: TicketFilter, now: datetime) -> list[ColumnElement[bool]]:
     """The conditions on `tickets` that select exactly the filtered tickets."""
     conditions = []
-    if selection.measure:
-        period = selection.period or Period(EARLIEST, now)
-        conditions.append(
-            figure_tickets(
-                selection.measure,
-                period,
-                selection.scope(),
-                now,
-                clock=selection.clock,
-                stars=selection.stars,
-            )
-        )
+    if selection.measure or selection.person_record:
+        conditions += _behind_figures(selection, selection.period or Period(EARLIEST, now), now)
     else:
         conditions += _scope(selection.scope())
         if selection.period is not None:
@@ -184,6 +183,29 @@ def where(selection: TicketFilter, now: datetime) -> list[ColumnElement[bool]]:
         conditions.append(Ticket.phone_callback.is_(True))
     if selection.search:
         conditions.append(_search(selection.search))
+    return conditions
+
+
+def _behind_figures(
+    selection: TicketFilter, period: Period, now: datetime
+) -> list[ColumnElement[bool]]:
+    """The tickets behind a figure and/or a person's records, in the figure's period and
+    scope (not received in the period)."""
+    conditions = []
+    if selection.measure:
+        conditions.append(
+            figure_tickets(
+                selection.measure,
+                period,
+                selection.scope(),
+                now,
+                clock=selection.clock,
+                stars=selection.stars,
+            )
+        )
+    if selection.person_record:
+        # Records are counted, tickets listed: each ticket once, records without one left out.
+        conditions.append(record_tickets(selection.person_record, period, selection.scope()))
     return conditions
 
 

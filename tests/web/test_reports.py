@@ -9,6 +9,7 @@ import io
 import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlparse
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
@@ -16,14 +17,18 @@ from sqlalchemy import select
 
 from bot.app import create_app
 from bot.db import transaction
+from bot.policies import rating_policy
 from jobs import runtime as job_runtime
 from jobs.bulletins import bulletin_config
 from models.bulletin import service as bulletins
-from models.people.tables import Department
+from models.people.tables import Department, Staff
+from models.rating import service as ratings
+from models.rating.tables import BusinessRecord
 from models.ticket import ledger
-from models.ticket.tables import LedgerExport, Ticket
-from tests.factories import make_ticket, run_worker
+from models.ticket.tables import Deadline, LedgerExport, SlaBreach, Ticket
+from tests.factories import make_ticket, rate_ticket, run_worker
 from tests.web.office import PEOPLE, csrf_token, office_runtime, set_passwords, signed_in
+from tests.web.support import make_business
 
 NUMBER = re.compile(r"/tickets/(TS\d{12})\"")
 REPORT_VIEWERS = {"officer", "leader", "executive"}
@@ -197,3 +202,86 @@ def test_bulletin_page_shows_the_figures_frozen_at_issue(site):
     listing = client.get("/bulletins").get_data(as_text=True)
     assert f"/bulletins/{bulletin_id}" in listing
     assert client.get("/bulletins/999999").status_code == 404
+
+
+def add_breaches(site, number: str, staff: str, *clocks: str, when: datetime) -> None:
+    """One breach of `staff` per clock on the ticket, as the sweep records them."""
+    with transaction(site.sessions) as session:
+        ticket_id = session.scalar(select(Ticket.id).where(Ticket.number == number))
+        member = session.scalar(select(Staff.id).where(Staff.name == staff))
+        for clock in clocks:
+            deadline = Deadline(
+                ticket_id=ticket_id, clock=clock, started_at=when - timedelta(hours=5),
+                due_at=when - timedelta(hours=1), state="breached",
+            )  # fmt: skip
+            session.add(deadline)
+            session.flush()
+            session.add(
+                SlaBreach(deadline_id=deadline.id, ticket_id=ticket_id, staff_id=member,
+                          clock=clock, breached_at=when)
+            )  # fmt: skip
+
+
+def rate_business(site, stars: int) -> None:
+    """A customer's rating of 陈静's business order: a record with no ticket."""
+    record_id = make_business(site)
+    with transaction(site.sessions) as session:
+        record = session.get(BusinessRecord, record_id)
+        target = ratings.business_target(record, ZoneInfo(site.settings.app.timezone))
+        ratings.rate(
+            session, target, stars, datetime.now(UTC), rating_policy(site.settings),
+            ZoneInfo(site.settings.app.timezone), channel="web",
+        )  # fmt: skip
+
+
+def people_links(client) -> dict[tuple[str, str], tuple[int, str, str]]:
+    """(person, record kind) → (number shown, link, title) from the dashboard's people table."""
+    html = client.get("/dashboard?period=month").get_data(as_text=True)
+    table = html.split('id="people"', 1)[1].split("</table>", 1)[0]
+    links = {}
+    for name, row in re.findall(r'<th scope="row">([^<]+)</th>(.*?)</tr>', table, re.S):
+        for kind, href, title, count in re.findall(
+            r'<a data-record="(\w+)" href="([^"]+)" title="([^"]+)">(\d+)</a>', row
+        ):
+            links[name, kind] = (int(count), href.replace("&amp;", "&"), title)
+    return links
+
+
+def test_a_persons_records_link_to_the_distinct_tickets_behind_them(site):
+    now = datetime.now(UTC)
+    old = now - timedelta(days=70)  # before the month: neither counted nor listed
+    wang_a, wang_b, wang_c, wang_old = (make_ticket(site, status="resolved") for _ in range(4))
+    chen_d, chen_e = (
+        make_ticket(site, status="resolved", handler="陈静", department="市场发展部")
+        for _ in range(2)
+    )
+    for number, stars in ((wang_a, 5), (wang_b, 5), (wang_c, 1), (chen_d, 5), (chen_e, 2)):
+        rate_ticket(site, number, stars)
+    rate_ticket(site, wang_old, 5, now=old)
+    rate_business(site, 1)  # 陈静 criticised without a ticket: counted, not listed
+    add_breaches(site, wang_a, "王芳", "investigate", "resolve", when=now)  # 2 on one ticket
+    add_breaches(site, wang_c, "王芳", "resolve", when=now)
+    add_breaches(site, wang_old, "王芳", "resolve", when=old)
+    add_breaches(site, chen_e, "陈静", "resolve", when=now)
+    expected = {
+        ("王芳", "praise"): (2, {wang_a, wang_b}),
+        ("王芳", "criticism"): (1, {wang_c}),
+        ("王芳", "breach"): (3, {wang_a, wang_c}),
+        ("陈静", "praise"): (1, {chen_d}),
+        ("陈静", "criticism"): (2, {chen_e}),
+        ("陈静", "breach"): (1, {chen_e}),
+    }
+    for role in ("officer", "leader"):
+        client = signed_in(site, role)
+        links = people_links(client)
+        assert set(expected) <= set(links), links.keys()
+        for key, (count, numbers) in expected.items():
+            shown, href, title = links[key]
+            assert shown == count, key
+            assert "同一工单的多条记录只列一次" in title and "无工单的记录" in title
+            params = parse_qs(urlparse(href).query)
+            assert params["record"] == [key[1]] and "measure" not in params
+            page = client.get(href)
+            assert page.status_code == 200, key
+            listed = NUMBER.findall(page.get_data(as_text=True))
+            assert sorted(listed) == sorted(numbers), key  # each ticket once, no one else's
