@@ -142,10 +142,10 @@ class Inbox:
             return None
 
     def _at_once(self, message: IncomingMessage, xml: str, nonce: Nonce | None) -> Finished | None:
-        received_at = self._clock()
+        received_at, key = self._clock(), message.dedupe_key()
         try:
             with transaction(self._runtime.sessions) as session:
-                known = self._look(session, message, nonce, received_at)
+                known = self._look(session, message, key, nonce, received_at)
                 if known is not PROCEED:
                     return known
                 try:
@@ -155,14 +155,17 @@ class Inbox:
                     if is_transient(error):
                         raise
                     raise HandlerFailed from error  # rolls back all the handler did
-                self._record(session, message, xml, received_at, finished, "")
+                self._record(session, message, key, xml, received_at, finished, "")
         except HandlerFailed as failed:
-            return self._record_failure(message, xml, nonce, received_at, failed.__cause__)
+            cause = failed.__cause__
+            return self._record_failure(message, key, xml, nonce, received_at, cause)
         _run_after_commit(ctx)
         enqueue_written(self._runtime, session)
         return finished
 
-    def _look(self, session, message: IncomingMessage, nonce: Nonce | None, now: datetime):
+    def _look(
+        self, session, message: IncomingMessage, key: str, nonce: Nonce | None, now: datetime
+    ):
         """Under the sender's lock: Finished for a copy already handled, None when the push
         must take the path in steps, PROCEED when it is new and nothing is ahead of it."""
         if nonce is None:
@@ -171,9 +174,8 @@ class Inbox:
             before = inbound.lock_sender_with_nonce(
                 session, message.openid, nonce.value, nonce.digest, now
             )
-            if before is not None and before != nonce.digest:
-                raise ReplayedNonce(nonce.value)
-        known = inbound.seen(session, message.dedupe_key(), message.openid)
+            _refuse_replay(nonce, before)
+        known = inbound.seen(session, key, message.openid)
         if known.copy_status not in (None, "processing"):
             return Finished(known.copy_status, known.copy_reply, known.copy_late)
         return None if known.sender_waiting else PROCEED
@@ -181,6 +183,7 @@ class Inbox:
     def _record_failure(
         self,
         message: IncomingMessage,
+        key: str,
         xml: str,
         nonce: Nonce | None,
         received_at: datetime,
@@ -188,19 +191,20 @@ class Inbox:
     ) -> Finished | None:
         """A handler's bug: the push is recorded as failed in a transaction of its own (the
         handler's work was rolled back), to be answered 「系统繁忙」 and replayed."""
-        text = self._log_failure(message.dedupe_key(), message.openid, error)
+        text = self._log_failure(key, message.openid, error)
         finished = Finished("failed", customer_texts.BUSY, True)
         with transaction(self._runtime.sessions) as session:
-            known = self._look(session, message, nonce, received_at)
+            known = self._look(session, message, key, nonce, received_at)
             if known is not PROCEED:
                 return known
-            self._record(session, message, xml, received_at, finished, text)
+            self._record(session, message, key, xml, received_at, finished, text)
         return finished
 
     def _record(
         self,
         session,
         message: IncomingMessage,
+        key: str,
         xml: str,
         received_at: datetime,
         finished: Finished,
@@ -208,7 +212,7 @@ class Inbox:
     ) -> None:
         inbound.record_handled(
             session,
-            dedupe_key=message.dedupe_key(),
+            dedupe_key=key,
             openid=message.openid,
             msg_type=message.event or message.kind,
             raw_xml=xml,
@@ -250,6 +254,19 @@ class Inbox:
     def _claim_once(
         self, message: IncomingMessage, xml: str, nonce: Nonce | None, received_at: datetime
     ) -> int:
+        lease = timedelta(seconds=self._runtime.settings.wechat.reclaim_after_seconds)
+        return self._record_unhandled(message, xml, nonce, received_at, received_at + lease)
+
+    def _record_unhandled(
+        self,
+        message: IncomingMessage,
+        xml: str,
+        nonce: Nonce | None,
+        received_at: datetime,
+        lease_until: datetime,
+    ) -> int:
+        """Record a push still to be handled, once: the id of a copy recorded before, or of
+        the new row (whoever holds it past `lease_until` may be taken over)."""
         key = message.dedupe_key()
         with transaction(self._runtime.sessions) as session:
             if nonce is not None:
@@ -259,14 +276,13 @@ class Inbox:
             )
             if existing is not None:
                 return existing
-            lease = timedelta(seconds=self._runtime.settings.wechat.reclaim_after_seconds)
             row = InboundMessage(
                 dedupe_key=key,
                 openid=message.openid,
                 msg_type=message.event or message.kind,
                 raw_xml=xml,
                 received_at=received_at,
-                lease_until=received_at + lease,
+                lease_until=lease_until,
             )
             session.add(row)
             session.flush()
@@ -371,26 +387,7 @@ class Inbox:
         out, so that it is handled at once and answered by message. ReplayedNonce when its
         nonce came with another body (checked now: the database was down then)."""
         message = IncomingMessage.from_fields(wechat.parse(xml))
-        key = message.dedupe_key()
-        with transaction(self._runtime.sessions) as session:
-            if nonce is not None:
-                _check_nonce(session, nonce, received_at)
-            existing = session.scalar(
-                select(InboundMessage.id).where(InboundMessage.dedupe_key == key)
-            )
-            if existing is not None:
-                return existing
-            row = InboundMessage(
-                dedupe_key=key,
-                openid=openid,
-                msg_type=message.event or message.kind,
-                raw_xml=xml,
-                received_at=received_at,
-                lease_until=received_at,
-            )
-            session.add(row)
-            session.flush()
-            return row.id
+        return self._record_unhandled(message, xml, nonce, received_at, received_at)
 
     def reopen_failed(self, inbound_id: int) -> None:
         """Put a failed push back in line, to be handled again (`bihuan inbound replay`)."""
@@ -415,7 +412,11 @@ def deferred_answer(message: IncomingMessage) -> str:
 
 
 def _check_nonce(session, nonce: Nonce, now: datetime) -> None:
-    before = inbound.remember_nonce(session, nonce.value, nonce.digest, now)
+    _refuse_replay(nonce, inbound.remember_nonce(session, nonce.value, nonce.digest, now))
+
+
+def _refuse_replay(nonce: Nonce, before: str | None) -> None:
+    """ReplayedNonce when the nonce came before (`before`: its digest then) with another body."""
     if before is not None and before != nonce.digest:
         raise ReplayedNonce(nonce.value)
 

@@ -62,12 +62,6 @@ def drop(session: Session, row: ChatState) -> None:
     session.flush()
 
 
-def store(
-    session: Session, openid: str, kind: str, data: str, expires_at: datetime, now: datetime
-) -> None:
-    put(session, session.get(ChatState, (openid, kind)), (openid, kind), data, expires_at, now)
-
-
 def purge_expired(session: Session, now: datetime) -> int:
     result = session.execute(delete(ChatState).where(ChatState.expires_at <= now))
     return result.rowcount or 0

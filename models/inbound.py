@@ -86,9 +86,7 @@ def remember_nonce(session: Session, nonce: str, digest: str, now: datetime) -> 
     already seen (None: it is new)."""
     connection = session.connection()
     params = {"nonce": nonce, "digest": digest, "seen_at": now}
-    if connection.execute(_nonce_insert(connection.dialect.name), params).first() is not None:
-        return None
-    return connection.execute(_nonce_digest(), {"nonce": nonce}).scalar()
+    return _digest_before(connection, _nonce_insert(connection.dialect.name), params)
 
 
 def lock_sender_with_nonce(
@@ -100,11 +98,16 @@ def lock_sender_with_nonce(
     if session.get_bind().dialect.name != "postgresql":
         lock_sender(session, openid)
         return remember_nonce(session, nonce, digest, now)
-    connection = session.connection()
     params = {"nonce": nonce, "digest": digest, "seen_at": now, "openid": openid}
-    if connection.execute(_locked_nonce_insert(), params).first() is not None:
+    return _digest_before(session.connection(), _locked_nonce_insert(), params)
+
+
+def _digest_before(connection, insert_nonce, params: dict) -> str | None:
+    """Run a nonce insert that returns its row unless the nonce was there; then None, else
+    the digest the nonce came with before."""
+    if connection.execute(insert_nonce, params).first() is not None:
         return None
-    return connection.execute(_nonce_digest(), {"nonce": nonce}).scalar()
+    return connection.execute(_nonce_digest(), {"nonce": params["nonce"]}).scalar()
 
 
 @dataclass(frozen=True)

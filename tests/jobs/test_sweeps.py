@@ -36,8 +36,10 @@ def test_old_raw_pushes_nonces_and_expired_state_are_purged(runtime):
         push(session, "msg:stuck", now - timedelta(days=days + 1), status="processing")
         session.add(PushNonce(nonce="old", digest="d", seen_at=now - timedelta(hours=1)))
         session.add(PushNonce(nonce="new", digest="d", seen_at=now))
-        chat_state.store(session, "o_a", "conversation", "{}", now - timedelta(seconds=1), now)
-        chat_state.store(session, "o_b", "conversation", "{}", now + timedelta(hours=1), now)
+        chat_state.put(
+            session, None, ("o_a", "conversation"), "{}", now - timedelta(seconds=1), now
+        )
+        chat_state.put(session, None, ("o_b", "conversation"), "{}", now + timedelta(hours=1), now)
     assert purge_expired(runtime, now) == 3
     with runtime.sessions() as session:
         raw = dict(session.execute(select(InboundMessage.dedupe_key, InboundMessage.raw_xml)).all())
