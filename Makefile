@@ -23,8 +23,11 @@ run: $(STAMP)
 simulate: $(STAMP)
 	BIHUAN_WECHAT__TOKEN=$${BIHUAN_WECHAT__TOKEN:-$(DEV_TOKEN)} $(BIN)/bihuan simulate --openid $${OPENID:-o_demo_customer}
 
+# One pytest-xdist worker per core (each with its own database and Redis db); TEST_WORKERS=0
+# runs in one process.
+TEST_WORKERS ?= auto
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot handlers models jobs tests bench gunicorn.conf.py

@@ -30,7 +30,14 @@ from models.notification.tables import Notification
 from models.people.tables import Customer, Staff
 
 PROJECT = Path(__file__).resolve().parents[2]
-PRIVATE_REDIS_PORTS = range(6390, 6400)
+
+
+def private_redis_ports() -> range:
+    """Five ports per pytest-xdist worker (gw0: 6390–6394, gw1: 6395–6399, …)."""
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    return range(6390 + 5 * worker, 6395 + 5 * worker)
+
+
 CUSTOM = "/cgi-bin/message/custom/send"
 TEMPLATE = "/cgi-bin/message/template/send"
 TOKEN = "/cgi-bin/token"
@@ -83,10 +90,11 @@ def within(seconds: float) -> Iterator[None]:
 
 
 class PrivateRedis:
-    """redis-server on one of ports 6390–6399, without persistence: a restart is empty."""
+    """redis-server on a port of `private_redis_ports`, without persistence: a restart is
+    empty."""
 
     def __init__(self) -> None:
-        self.port = free_port(PRIVATE_REDIS_PORTS)
+        self.port = free_port(private_redis_ports())
         self._process: subprocess.Popen | None = None
 
     @property
