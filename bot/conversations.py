@@ -44,7 +44,7 @@ class StateAccess:
         self._sessions = sessions
         self._session = session
         self._now = now
-        self._rows: dict[str, dict[str, chat_state.ChatState]] = {}
+        self._rows: dict[str, dict[str, chat_state.State]] = {}
 
     def bound(self, session: Session, now: datetime) -> StateAccess:
         return StateAccess(self._sessions, session, now)
@@ -58,7 +58,7 @@ class StateAccess:
         with transaction(self._sessions) as session:
             return work(session)
 
-    def row(self, openid: str, kind: str) -> chat_state.ChatState | None:
+    def row(self, openid: str, kind: str) -> chat_state.State | None:
         """The live (unexpired) row, or None."""
         now = self.now()
         return self.run(lambda s: chat_state.live(self._rows_of(s, openid).get(kind), now))
@@ -89,7 +89,7 @@ class StateAccess:
 
         self.run(work)
 
-    def _rows_of(self, session: Session, openid: str) -> dict[str, chat_state.ChatState]:
+    def _rows_of(self, session: Session, openid: str) -> dict[str, chat_state.State]:
         if self._session is None:  # a transaction per call: nothing is kept between calls
             return chat_state.load_all(session, openid)
         if openid not in self._rows:

@@ -8,9 +8,11 @@ commit, so a step is saved in the same transaction as the push that made it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import Index, String, Text, delete, select
+from sqlalchemy import Index, String, Text, and_, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, UTCDateTime
@@ -28,38 +30,81 @@ class ChatState(Base):
     __table_args__ = (Index("ix_chat_states_expires_at", "expires_at"),)
 
 
-def load_all(session: Session, openid: str) -> dict[str, ChatState]:
+@dataclass(frozen=True)
+class State:
+    """One row as read or last written in this transaction (plain values, no ORM object:
+    the push's hot path loads and writes these rows with Core statements)."""
+
+    openid: str
+    kind: str
+    data: str
+    expires_at: datetime
+    updated_at: datetime
+
+
+def load_all(session: Session, openid: str) -> dict[str, State]:
     """Every row of the openid by kind, expired or not, in one query."""
-    rows = session.scalars(select(ChatState).where(ChatState.openid == openid))
-    return {row.kind: row for row in rows}
+    rows = session.connection().execute(_select_all(), {"openid": openid})
+    return {row.kind: State(*row) for row in rows}
 
 
-def live(row: ChatState | None, now: datetime) -> ChatState | None:
+def live(row: State | None, now: datetime) -> State | None:
     return row if row is not None and row.expires_at > now else None
 
 
 def put(
     session: Session,
-    row: ChatState | None,
+    row: State | None,
     key: tuple[str, str],
     data: str,
     expires_at: datetime,
     now: datetime,
-) -> ChatState:
+) -> State:
     """Write `row` (None: a new row for `key`, the openid and the kind); the row written."""
+    openid, kind = key if row is None else (row.openid, row.kind)
+    written = State(openid, kind, data, expires_at, now)
+    values = {"data": data, "expires_at": expires_at, "updated_at": now}
     if row is None:
-        openid, kind = key
-        row = ChatState(openid=openid, kind=kind, data=data, expires_at=expires_at, updated_at=now)
-        session.add(row)
+        session.connection().execute(_insert(), {"openid": openid, "kind": kind, **values})
     else:
-        row.data, row.expires_at, row.updated_at = data, expires_at, now
-    session.flush()
-    return row
+        session.connection().execute(_update(), {"b_openid": openid, "b_kind": kind, **values})
+    return written
 
 
-def drop(session: Session, row: ChatState) -> None:
-    session.delete(row)
-    session.flush()
+def drop(session: Session, row: State) -> None:
+    session.connection().execute(_delete(), {"openid": row.openid, "kind": row.kind})
+
+
+# Built once per process: one Core statement each, no ORM work per push.
+
+
+@cache
+def _select_all():
+    table = ChatState.__table__
+    columns = (table.c[name] for name in ("openid", "kind", "data", "expires_at", "updated_at"))
+    return select(*columns).where(table.c.openid == bindparam("openid"))
+
+
+@cache
+def _insert():
+    return insert(ChatState.__table__)
+
+
+@cache
+def _update():
+    """SET takes the columns named in the parameters (data, expires_at, updated_at)."""
+    table = ChatState.__table__
+    return update(table).where(
+        and_(table.c.openid == bindparam("b_openid"), table.c.kind == bindparam("b_kind"))
+    )
+
+
+@cache
+def _delete():
+    table = ChatState.__table__
+    return delete(table).where(
+        and_(table.c.openid == bindparam("openid"), table.c.kind == bindparam("kind"))
+    )
 
 
 def purge_expired(session: Session, now: datetime) -> int:
