@@ -60,15 +60,17 @@ def put(
     expires_at: datetime,
     now: datetime,
 ) -> State:
-    """Write `row` (None: a new row for `key`, the openid and the kind); the row written."""
+    """Write `row` (None: a new row for `key`, the openid and the kind); the row written.
+    A row read but deleted since (the sweep purges expired ones) is inserted again."""
     openid, kind = key if row is None else (row.openid, row.kind)
-    written = State(openid, kind, data, expires_at, now)
     values = {"data": data, "expires_at": expires_at, "updated_at": now}
-    if row is None:
-        session.connection().execute(_insert(), {"openid": openid, "kind": kind, **values})
-    else:
-        session.connection().execute(_update(), {"b_openid": openid, "b_kind": kind, **values})
-    return written
+    connection = session.connection()
+    updated = row is not None and (
+        connection.execute(_update(), {"b_openid": openid, "b_kind": kind, **values}).rowcount
+    )
+    if not updated:
+        connection.execute(_insert(), {"openid": openid, "kind": kind, **values})
+    return State(openid, kind, data, expires_at, now)
 
 
 def drop(session: Session, row: State) -> None:
