@@ -212,12 +212,7 @@ class Inbox:
     ) -> None:
         inbound.record_handled(
             session,
-            dedupe_key=key,
-            openid=message.openid,
-            msg_type=message.event or message.kind,
-            raw_xml=xml,
-            received_at=received_at,
-            lease_until=received_at,
+            **_push_columns(message, key, xml, received_at, lease_until=received_at),
             status=finished.status,
             reply=finished.reply,
             error=error,
@@ -276,14 +271,7 @@ class Inbox:
             )
             if existing is not None:
                 return existing
-            row = InboundMessage(
-                dedupe_key=key,
-                openid=message.openid,
-                msg_type=message.event or message.kind,
-                raw_xml=xml,
-                received_at=received_at,
-                lease_until=lease_until,
-            )
+            row = InboundMessage(**_push_columns(message, key, xml, received_at, lease_until))
             session.add(row)
             session.flush()
             return row.id
@@ -395,6 +383,20 @@ class Inbox:
             row = session.get(InboundMessage, inbound_id)
             if row.status == "failed":
                 row.status, row.lease_until = "processing", self._clock()
+
+
+def _push_columns(
+    message: IncomingMessage, key: str, xml: str, received_at: datetime, lease_until: datetime
+) -> dict:
+    """The columns of an `inbound_messages` row that come from the push itself."""
+    return {
+        "dedupe_key": key,
+        "openid": message.openid,
+        "msg_type": message.event or message.kind,
+        "raw_xml": xml,
+        "received_at": received_at,
+        "lease_until": lease_until,
+    }
 
 
 def _reply_of(finished: Finished) -> str:
