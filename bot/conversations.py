@@ -49,6 +49,11 @@ class StateAccess:
     def bound(self, session: Session, now: datetime) -> StateAccess:
         return StateAccess(self._sessions, session, now)
 
+    def preload(self, openid: str, rows: dict[str, chat_state.State]) -> None:
+        """The openid's rows, already read in the bound session (`inbound.open_push`)."""
+        if self._session is not None:
+            self._rows[openid] = dict(rows)
+
     def now(self) -> datetime:
         return self._now or datetime.now(UTC)
 

@@ -133,6 +133,12 @@ def _sqlite_engine(url: str, settings: Settings, process: str) -> Engine:
 
 
 def _check_deadline(_connection, _cursor, _statement, _parameters, _context, _many) -> None:
+    check_deadline()
+
+
+def check_deadline() -> None:
+    """DeadlineExceeded once the current deadline has passed (statements sent past the
+    engine's own check, `models.pipeline`, call this first)."""
     left = seconds_left()
     if left is not None and left <= 0:
         raise DeadlineExceeded("the time for this unit of work is up")

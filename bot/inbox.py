@@ -40,7 +40,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot import wechat
-from bot.db import deadline, is_transient, seconds_left, transaction
+from bot.db import check_deadline, deadline, is_transient, seconds_left, transaction
 from bot.runtime import Runtime
 from bot.spool import Spool
 from handlers import customer_texts
@@ -145,11 +145,12 @@ class Inbox:
         received_at, key = self._clock(), message.dedupe_key()
         try:
             with transaction(self._runtime.sessions) as session:
-                known = self._look(session, message, key, nonce, received_at)
+                opened = self._open(session, message, key, nonce, received_at)
+                known = _known(opened.seen)
                 if known is not PROCEED:
                     return known
                 try:
-                    ctx = self._context(session, received_at)
+                    ctx = self._context(session, received_at, opened)
                     finished = Finished("done", dispatch(ctx, message), False)
                 except Exception as error:  # noqa: BLE001 - a transient error is no bug
                     if is_transient(error):
@@ -163,22 +164,19 @@ class Inbox:
         enqueue_written(self._runtime, session)
         return finished
 
-    def _look(
-        self, session, message: IncomingMessage, key: str, nonce: Nonce | None, now: datetime
-    ):
-        """Under the sender's lock: Finished for a copy already handled, None when the push
-        must take the path in steps, PROCEED when it is new and nothing is ahead of it."""
-        if nonce is None:
-            lock_sender(session, message.openid)
-        else:
-            before = inbound.lock_sender_with_nonce(
-                session, message.openid, nonce.value, nonce.digest, now
-            )
-            _refuse_replay(nonce, before)
-        known = inbound.seen(session, key, message.openid)
-        if known.copy_status not in (None, "processing"):
-            return Finished(known.copy_status, known.copy_reply, known.copy_late)
-        return None if known.sender_waiting else PROCEED
+    @staticmethod
+    def _open(
+        session, message: IncomingMessage, key: str, nonce: Nonce | None, now: datetime
+    ) -> inbound.Opened:
+        """Under the sender's lock (`inbound.open_push`): the nonce recorded (ReplayedNonce
+        when it came before with another body), what the inbox holds of the push and the
+        sender's staff binding and chat state."""
+        check_deadline()  # the statements go in one round trip, past the engine's check
+        given = (nonce.value, nonce.digest) if nonce is not None else None
+        opened = inbound.open_push(session, message.openid, key, now, given)
+        if nonce is not None:
+            _refuse_replay(nonce, opened.nonce_before)
+        return opened
 
     def _record_failure(
         self,
@@ -194,7 +192,7 @@ class Inbox:
         text = self._log_failure(key, message.openid, error)
         finished = Finished("failed", customer_texts.BUSY, True)
         with transaction(self._runtime.sessions) as session:
-            known = self._look(session, message, key, nonce, received_at)
+            known = _known(self._open(session, message, key, nonce, received_at).seen)
             if known is not PROCEED:
                 return known
             self._record(session, message, key, xml, received_at, finished, text)
@@ -210,7 +208,9 @@ class Inbox:
         finished: Finished,
         error: str,
     ) -> None:
-        inbound.record_handled(
+        """Insert the handled push and commit, in one round trip on PostgreSQL."""
+        check_deadline()
+        inbound.record_handled_and_commit(
             session,
             **_push_columns(message, key, xml, received_at, lease_until=received_at),
             status=finished.status,
@@ -325,15 +325,21 @@ class Inbox:
             return Finished(row.status, row.reply, row.late)
         return None
 
-    def _context(self, session, now: datetime) -> Context:
+    def _context(self, session, now: datetime, opened: inbound.Opened | None = None) -> Context:
+        """A handler's context; `opened`: what the push's first statements already read of
+        its sender (staff binding, chat state), so the handler does not read it again."""
         runtime = self._runtime
+        stores = runtime.stores.bound(session, now)
+        if opened is not None:
+            stores.access.preload(opened.staff.openid, opened.states)
         return Context(
             session=session,
             settings=runtime.settings,
             policy=runtime.policy,
-            stores=runtime.stores.bound(session, now),
+            stores=stores,
             now=now,
             media_link=runtime.media_links.url,
+            sender_staff=opened.staff if opened is not None else None,
         )
 
     def _handle(self, session, row: InboundMessage, *, late: bool) -> Context:
@@ -411,6 +417,14 @@ def deferred_answer(message: IncomingMessage) -> str:
     if message.kind == "event" and message.event not in ANSWERED_EVENTS:
         return ""
     return RECEIVED_LATER
+
+
+def _known(seen: inbound.Seen):
+    """Finished for a copy already handled, None when the push must take the path in steps
+    (the sender has another push being handled), PROCEED when it is new and alone."""
+    if seen.copy_status not in (None, "processing"):
+        return Finished(seen.copy_status, seen.copy_reply, seen.copy_late)
+    return None if seen.sender_waiting else PROCEED
 
 
 def _check_nonce(session, nonce: Nonce, now: datetime) -> None:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from models.core.policy import DomainPolicy
+from models.people.customers import StaffLookup
 
 if TYPE_CHECKING:  # the edges hand these in; handlers never build them
     from bot.conversations import ConversationStore
@@ -29,6 +30,8 @@ class Context:
     # A signed link to a stored attachment (None: links cannot be made in this process).
     media_link: Callable[[int], str] | None = None
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+    # The sender's staff binding, read with the push's first statements (None: not read).
+    sender_staff: StaffLookup | None = None
 
     @property
     def conversations(self) -> ConversationStore:

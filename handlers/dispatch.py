@@ -12,7 +12,7 @@ def dispatch(ctx: Context, message: IncomingMessage) -> str:
     """The reply text for one message; "" to answer nothing."""
     if platform_events.is_platform_event(message):
         return platform_events.record_delivery(ctx, message)
-    staff = staff_by_openid(ctx.session, message.openid)
+    staff = staff_by_openid(ctx.session, message.openid, ctx.sender_staff)
     if message.kind == "text" or binding.scene_code(message) is not None:
         reply = binding.try_binding(ctx, message, staff)
         if reply is not None:

@@ -16,6 +16,7 @@ from sqlalchemy import Index, String, Text, and_, bindparam, delete, insert, sel
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, UTCDateTime
+from models.pipeline import Step, utc
 
 
 class ChatState(Base):
@@ -44,8 +45,20 @@ class State:
 
 def load_all(session: Session, openid: str) -> dict[str, State]:
     """Every row of the openid by kind, expired or not, in one query."""
-    rows = session.connection().execute(_select_all(), {"openid": openid})
-    return {row.kind: State(*row) for row in rows}
+    return from_rows(session.connection().execute(_select_all(), {"openid": openid}))
+
+
+def load_step(openid: str) -> Step:
+    """`load_all` as a step of `models.pipeline.run_together` (its rows go to `from_rows`)."""
+    return Step(_select_all(), {"openid": openid})
+
+
+def from_rows(rows) -> dict[str, State]:
+    """The rows of `load_all`'s query by kind (times as aware UTC, whatever the driver)."""
+    return {
+        kind: State(openid, kind, data, utc(expires_at), utc(updated_at))
+        for openid, kind, data, expires_at, updated_at in rows
+    }
 
 
 def live(row: State | None, now: datetime) -> State | None:

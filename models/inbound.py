@@ -15,19 +15,21 @@ from sqlalchemy import (
     Index,
     String,
     Text,
-    and_,
     bindparam,
     delete,
     insert,
-    or_,
     select,
     text,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from models import chat_state
 from models.base import Base, UTCDateTime, utcnow
+from models.people.customers import StaffLookup, staff_id_step
+from models.pipeline import Step, run_together
 
 
 class InboundMessage(Base):
@@ -75,10 +77,7 @@ def lock_sender(session: Session, openid: str) -> None:
     lock_timeout). SQLite: every write transaction already holds the database's one lock.
     """
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:openid, 0))"),
-            {"openid": openid},
-        )
+        session.execute(_sender_lock(), {"openid": openid})
 
 
 def remember_nonce(session: Session, nonce: str, digest: str, now: datetime) -> str | None:
@@ -87,19 +86,6 @@ def remember_nonce(session: Session, nonce: str, digest: str, now: datetime) -> 
     connection = session.connection()
     params = {"nonce": nonce, "digest": digest, "seen_at": now}
     return _digest_before(connection, _nonce_insert(connection.dialect.name), params)
-
-
-def lock_sender_with_nonce(
-    session: Session, openid: str, nonce: str, digest: str, now: datetime
-) -> str | None:
-    """`lock_sender` and `remember_nonce` in one round trip on PostgreSQL: the nonce row is
-    selected from the lock's call, so the lock is held before the insert. Reads that follow
-    (in statements of their own) see whatever the sender's previous push committed."""
-    if session.get_bind().dialect.name != "postgresql":
-        lock_sender(session, openid)
-        return remember_nonce(session, nonce, digest, now)
-    params = {"nonce": nonce, "digest": digest, "seen_at": now, "openid": openid}
-    return _digest_before(session.connection(), _locked_nonce_insert(), params)
 
 
 def _digest_before(connection, insert_nonce, params: dict) -> str | None:
@@ -124,21 +110,72 @@ def seen(session: Session, dedupe_key: str, openid: str) -> Seen:
     """In one indexed query: a copy of this push, and whether the sender has a push still
     being handled. Two rows at most: either fact is enough to decide."""
     params = {"key": dedupe_key, "openid": openid}
-    rows = session.connection().execute(_seen_select(), params).all()
-    copy = next((row for row in rows if row.dedupe_key == dedupe_key), None)
+    return _seen_of(session.connection().execute(_seen_select(), params).all(), dedupe_key)
+
+
+def _seen_of(rows, dedupe_key: str) -> Seen:
+    """`Seen` from the rows of `_seen_select` (dedupe_key, status, reply, late)."""
+    copy = next((row for row in rows if row[0] == dedupe_key), None)
     return Seen(
-        copy_status=copy.status if copy is not None else None,
-        copy_reply=copy.reply if copy is not None else "",
-        copy_late=bool(copy.late) if copy is not None else False,
-        sender_waiting=any(row.status == "processing" for row in rows),
+        copy_status=copy[1] if copy is not None else None,
+        copy_reply=copy[2] if copy is not None else "",
+        copy_late=bool(copy[3]) if copy is not None else False,
+        sender_waiting=any(row[1] == "processing" for row in rows),
     )
 
 
-def record_handled(session: Session, **values) -> None:
-    """Insert a push already handled (its status, reply and times given): one Core INSERT,
-    no ORM object. Its dedupe key is unique, so a copy recorded meanwhile raises
+@dataclass(frozen=True)
+class Opened:
+    """What a push's first statements found (`open_push`)."""
+
+    nonce_before: str | None  # the digest the nonce came with before (None: it is new)
+    seen: Seen
+    staff: StaffLookup  # the sender's staff binding
+    states: dict[str, chat_state.State]  # the sender's chat state rows by kind
+
+
+def open_push(
+    session: Session, openid: str, dedupe_key: str, now: datetime, nonce: tuple[str, str] | None
+) -> Opened:
+    """A push's first statements, in one round trip on PostgreSQL: the sender's lock (with
+    the nonce, `(value, digest)`, recorded under it), then `seen`, the sender's staff
+    binding and chat state. The server runs them in order, so the reads see whatever the
+    sender's previous push committed."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    params = {"openid": openid}
+    lead: list[Step] = []
+    if nonce is not None:
+        values = {"nonce": nonce[0], "digest": nonce[1], "seen_at": now}
+        if postgres:
+            lead.append(Step(_locked_nonce_insert(), {**values, **params}))
+        else:
+            lead.append(Step(_nonce_insert(session.get_bind().dialect.name), values))
+    elif postgres:
+        lead.append(Step(_sender_lock(), params))
+    reads = [
+        Step(_seen_select(), {"key": dedupe_key, **params}),
+        staff_id_step(openid),
+        chat_state.load_step(openid),
+    ]
+    *first, seen_rows, staff_rows, state_rows = run_together(session, lead + reads)
+    before = None
+    if nonce is not None and not first[0]:  # the nonce was there: what came with it then
+        before = session.connection().execute(_nonce_digest(), {"nonce": nonce[0]}).scalar()
+    return Opened(
+        nonce_before=before,
+        seen=_seen_of(seen_rows, dedupe_key),
+        staff=StaffLookup(openid, staff_rows[0][0] if staff_rows else None),
+        states=chat_state.from_rows(state_rows),
+    )
+
+
+def record_handled_and_commit(session: Session, **values) -> None:
+    """Insert a push already handled (every column but the id given) and commit, in one
+    round trip on PostgreSQL: one Core INSERT, no ORM object. ORM changes of the handler are
+    flushed first. Its dedupe key is unique, so a copy recorded meanwhile raises
     IntegrityError and the whole transaction is rolled back."""
-    session.connection().execute(_inbound_insert(), values)
+    session.flush()
+    run_together(session, [Step(_inbound_insert(), values)], commit=True)
 
 
 # The hot path's statements, built once per process (Core: no ORM work per push).
@@ -173,22 +210,33 @@ def _nonce_digest():
 
 @cache
 def _seen_select():
+    """Two index lookups, not one OR: the copy by its unique key, and one push of the sender
+    still being handled (an OR of the two may be planned as a scan of the whole table while
+    its statistics are young, and a prepared statement keeps that plan)."""
     table = InboundMessage.__table__
-    return (
-        select(table.c.dedupe_key, table.c.status, table.c.reply, table.c.late)
-        .where(
-            or_(
-                table.c.dedupe_key == bindparam("key"),
-                and_(table.c.openid == bindparam("openid"), table.c.status == "processing"),
-            )
-        )
-        .limit(2)
+    columns = (table.c.dedupe_key, table.c.status, table.c.reply, table.c.late)
+    copy = select(*columns).where(table.c.dedupe_key == bindparam("key"))  # unique: one row
+    waiting = (
+        select(*columns)
+        .where(table.c.openid == bindparam("openid"), table.c.status == "processing")
+        .limit(1)
+        .subquery()  # SQLite takes a LIMIT inside a UNION only in a subquery
     )
+    return union_all(copy, select(*waiting.c))
+
+
+@cache
+def _sender_lock():
+    return text("SELECT pg_advisory_xact_lock(hashtextextended(:openid, 0))")
 
 
 @cache
 def _inbound_insert():
-    return insert(InboundMessage.__table__)
+    """Every column but the id, each a parameter of its own name."""
+    table = InboundMessage.__table__
+    return insert(table).values(
+        {column.name: bindparam(column.name) for column in table.columns if column.name != "id"}
+    )
 
 
 def first_unfinished(session: Session, openid: str, before_id: int) -> InboundMessage | None:

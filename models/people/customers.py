@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
@@ -10,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.people.tables import Customer, Staff
+from models.pipeline import Step
 
 
 def customer_by_openid(session: Session, openid: str) -> Customer | None:
@@ -30,11 +32,31 @@ def get_or_create_customer(session: Session, openid: str, now: datetime) -> Cust
     return customer
 
 
-def staff_by_openid(session: Session, openid: str) -> Staff | None:
+@dataclass(frozen=True)
+class StaffLookup:
+    """The id of the active staff member bound to an openid (None: nobody), read earlier in
+    the same transaction (a push reads it with its first statements, `staff_id_step`)."""
+
+    openid: str
+    staff_id: int | None
+
+
+def staff_by_openid(
+    session: Session, openid: str, looked_up: StaffLookup | None = None
+) -> Staff | None:
     """The active staff member bound to `openid`: a Core lookup of the id (most pushes are
-    from customers, who have none), then the member by primary key."""
-    staff_id = session.connection().execute(_staff_id_by_openid(), {"openid": openid}).scalar()
+    from customers, who have none) unless `looked_up` already holds it, then the member by
+    primary key."""
+    if looked_up is not None and looked_up.openid == openid:
+        staff_id = looked_up.staff_id
+    else:
+        staff_id = session.connection().execute(_staff_id_by_openid(), {"openid": openid}).scalar()
     return session.get(Staff, staff_id) if staff_id is not None else None
+
+
+def staff_id_step(openid: str) -> Step:
+    """The lookup of `staff_by_openid` as a step of `models.pipeline.run_together`."""
+    return Step(_staff_id_by_openid(), {"openid": openid})
 
 
 @cache

@@ -1,0 +1,147 @@
+"""`models.pipeline`: several statements in one round trip on PostgreSQL, one by one on
+SQLite, with the same results, errors and transaction either way."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+
+from bot.db import is_transient, transaction
+from models import chat_state, inbound
+from models.inbound import InboundMessage
+from models.pipeline import Step, run_together
+
+
+def _push(key: str, openid: str, now: datetime, status: str = "done") -> dict:
+    return {
+        "dedupe_key": key,
+        "openid": openid,
+        "msg_type": "text",
+        "raw_xml": "<xml/>",
+        "status": status,
+        "reply": "好的",
+        "error": "",
+        "received_at": now,
+        "finished_at": now,
+        "lease_until": now,
+        "late": False,
+    }
+
+
+def _keys(runtime) -> list[str]:
+    with runtime.sessions() as session:
+        return list(session.scalars(select(InboundMessage.dedupe_key).order_by("id")))
+
+
+def test_each_step_gives_its_own_rows_in_order(runtime):
+    now = datetime.now(UTC)
+    with transaction(runtime.sessions) as session:
+        chat_state.put(session, None, ("o_p", "conversation"), "{}", now, now)
+    with transaction(runtime.sessions) as session:
+        found = run_together(
+            session,
+            [
+                Step(text("SELECT 1 + :n"), {"n": 1}),
+                chat_state.load_step("o_p"),
+                chat_state.load_step("o_nobody"),
+            ],
+        )
+    assert found[0] == [(2,)]
+    rows = chat_state.from_rows(found[1])
+    assert rows["conversation"].expires_at == now  # an aware UTC time on either database
+    assert found[2] == []
+
+
+def test_commit_in_the_same_round_trip_keeps_the_rows(runtime):
+    now = datetime.now(UTC)
+    with runtime.sessions() as session:
+        inbound.record_handled_and_commit(session, **_push("k1", "o_p", now))
+        session.rollback()  # nothing left to roll back: the insert is committed
+    assert _keys(runtime) == ["k1"]
+
+
+def test_a_unique_violation_is_sqlalchemys_and_rolls_back_the_whole_transaction(runtime):
+    now = datetime.now(UTC)
+    with transaction(runtime.sessions) as session:
+        inbound.record_handled_and_commit(session, **_push("k1", "o_p", now))
+    with pytest.raises(IntegrityError):
+        with transaction(runtime.sessions) as session:
+            run_together(session, [Step(text("SELECT 1"), {})])
+            inbound.record_handled_and_commit(session, **_push("k2", "o_p", now))
+            inbound.record_handled_and_commit(session, **_push("k1", "o_p", now))
+    assert _keys(runtime) == ["k1", "k2"]  # k2 was committed before the copy of k1 failed
+    with transaction(runtime.sessions) as session:  # the connection is usable again
+        inbound.record_handled_and_commit(session, **_push("k3", "o_p", now))
+    assert _keys(runtime) == ["k1", "k2", "k3"]
+
+
+def test_reads_after_the_senders_lock_see_what_its_last_holder_committed(runtime):
+    """The first statements of a push go together; a push waiting for the sender's lock must
+    still see the push that held it (a statement's snapshot is taken when it starts)."""
+    now = datetime.now(UTC)
+    holder_has_lock, finished = threading.Event(), {}
+
+    def second_push() -> None:
+        holder_has_lock.wait(5)
+        with transaction(runtime.sessions) as session:
+            finished["opened"] = inbound.open_push(session, "o_same", "k2", now, ("n2", "d2"))
+
+    other = threading.Thread(target=second_push)
+    with transaction(runtime.sessions) as session:
+        inbound.open_push(session, "o_same", "k1", now, ("n1", "d1"))
+        other.start()
+        holder_has_lock.set()
+        other.join(0.3)
+        assert other.is_alive(), "the second push must wait for the sender's lock"
+        session.flush()
+        chat_state.put(session, None, ("o_same", "conversation"), '{"step": 2}', now, now)
+        inbound.record_handled_and_commit(session, **_push("k1", "o_same", now, "processing"))
+    other.join(10)
+    opened = finished["opened"]
+    assert opened.seen.sender_waiting  # the first push's row, committed while it waited
+    assert opened.states["conversation"].data == '{"step": 2}'
+    assert opened.nonce_before is None
+
+
+def test_a_nonce_seen_before_reports_the_body_it_came_with(runtime):
+    now = datetime.now(UTC)
+    with transaction(runtime.sessions) as session:
+        first = inbound.open_push(session, "o_n", "k1", now, ("nonce-1", "digest-a"))
+    with transaction(runtime.sessions) as session:
+        again = inbound.open_push(
+            session, "o_n", "k2", now + timedelta(seconds=1), ("nonce-1", "b")
+        )
+    assert first.nonce_before is None and again.nonce_before == "digest-a"
+
+
+def test_a_connection_lost_mid_pipeline_is_transient_and_not_reused(runtime):
+    if runtime.engine.dialect.name != "postgresql":
+        pytest.skip("a server connection to lose")
+    session = runtime.sessions()
+    pid = session.execute(text("SELECT pg_backend_pid()")).scalar()
+    _terminate(runtime, pid)
+    with pytest.raises(Exception) as raised:
+        inbound.open_push(session, "o_lost", "k1", datetime.now(UTC), None)
+    session.rollback()
+    session.close()
+    assert is_transient(raised.value)
+    with transaction(runtime.sessions) as session:  # the pool hands out a live connection
+        opened = inbound.open_push(session, "o_lost", "k1", datetime.now(UTC), None)
+    assert opened.seen.copy_status is None
+
+
+def _terminate(runtime, pid: int) -> None:
+    with runtime.engine.connect() as admin:
+        admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        for _ in range(100):
+            gone = admin.execute(
+                text("SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
+            ).scalar()
+            if gone:
+                return
+            time.sleep(0.05)
