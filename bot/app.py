@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask
+from flask import Flask, Request
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 
 from bot.health import healthz
 from bot.inbox import Inbox
@@ -24,6 +25,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     if not runtime.settings.web.secret_key:
         _warn_per_process_secret()
     app.secret_key = runtime.secret
+    app.session_interface = NoSessionForPushes()
 
     from bot.api.views import register as register_api
     from bot.media_page import blueprint as media_page
@@ -41,6 +43,16 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.register_error_handler(404, not_found_anywhere)
     app.register_error_handler(405, not_found_anywhere)
     return app
+
+
+class NoSessionForPushes(SecureCookieSessionInterface):
+    """WeChat's pushes carry no cookie and need no session: `/wechat` gets Flask's empty
+    read-only session, so no signed cookie is read or written for any push."""
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        if request.path == "/wechat":
+            return self.make_null_session(app)
+        return super().open_session(app, request)
 
 
 def _warn_per_process_secret() -> None:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.db import transaction
 from models import chat_state
 from models.core.conversation import ConversationState
+from models.pipeline import Step
 
 GRACE_SECONDS = 24 * 3600
 KIND = "conversation"
@@ -40,14 +41,25 @@ class StateAccess:
         sessions: sessionmaker[Session],
         session: Session | None = None,
         now: datetime | None = None,
+        deferred: bool = False,
     ) -> None:
         self._sessions = sessions
         self._session = session
         self._now = now
         self._rows: dict[str, dict[str, chat_state.State]] = {}
+        self._deferred = deferred and session is not None
+        self._pending: list[Step] = []
 
-    def bound(self, session: Session, now: datetime) -> StateAccess:
-        return StateAccess(self._sessions, session, now)
+    def bound(self, session: Session, now: datetime, *, deferred: bool = False) -> StateAccess:
+        """Working in `session` at `now`. `deferred`: writes and deletes are kept as steps
+        (`take_pending`) for the caller to send with its own last statements, before the
+        COMMIT (reads here see them at once)."""
+        return StateAccess(self._sessions, session, now, deferred)
+
+    def take_pending(self) -> list[Step]:
+        """The writes kept since the last call, in order (deferred access only)."""
+        pending, self._pending = self._pending, []
+        return pending
 
     def preload(self, openid: str, rows: dict[str, chat_state.State]) -> None:
         """The openid's rows, already read in the bound session (`inbound.open_push`)."""
@@ -80,9 +92,11 @@ class StateAccess:
 
         def work(session: Session) -> None:
             rows = self._rows_of(session, openid)
-            rows[kind] = chat_state.put(
-                session, rows.get(kind), (openid, kind), data, expires_at, now
+            dialect = session.get_bind().dialect.name
+            step, rows[kind] = chat_state.put_step(
+                dialect, rows.get(kind), (openid, kind), data, expires_at, now
             )
+            self._write(session, step)
 
         self.run(work)
 
@@ -90,9 +104,15 @@ class StateAccess:
         def work(session: Session) -> None:
             row = self._rows_of(session, openid).pop(kind, None)
             if row is not None:
-                chat_state.drop(session, row)
+                self._write(session, chat_state.drop_step(row))
 
         self.run(work)
+
+    def _write(self, session: Session, step: Step) -> None:
+        if self._deferred:
+            self._pending.append(step)
+        else:
+            session.connection().execute(step.statement, step.params)
 
     def _rows_of(self, session: Session, openid: str) -> dict[str, chat_state.State]:
         if self._session is None:  # a transaction per call: nothing is kept between calls

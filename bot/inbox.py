@@ -156,7 +156,8 @@ class Inbox:
                     if is_transient(error):
                         raise
                     raise HandlerFailed from error  # rolls back all the handler did
-                self._record(session, message, key, xml, received_at, finished, "")
+                written = ctx.stores.access.take_pending()  # the sender's chat state
+                self._record(session, message, key, xml, received_at, finished, "", written)
         except HandlerFailed as failed:
             cause = failed.__cause__
             return self._record_failure(message, key, xml, nonce, received_at, cause)
@@ -207,11 +208,14 @@ class Inbox:
         received_at: datetime,
         finished: Finished,
         error: str,
+        written: list | None = None,
     ) -> None:
-        """Insert the handled push and commit, in one round trip on PostgreSQL."""
+        """Insert the handled push and commit, after the `written` steps (the handler's chat
+        state writes), in one round trip on PostgreSQL."""
         check_deadline()
         inbound.record_handled_and_commit(
             session,
+            written or [],
             **_push_columns(message, key, xml, received_at, lease_until=received_at),
             status=finished.status,
             reply=finished.reply,
@@ -327,9 +331,10 @@ class Inbox:
 
     def _context(self, session, now: datetime, opened: inbound.Opened | None = None) -> Context:
         """A handler's context; `opened`: what the push's first statements already read of
-        its sender (staff binding, chat state), so the handler does not read it again."""
+        its sender (staff binding, chat state), so the handler does not read it again —
+        and its chat state writes then wait for the push's last statements."""
         runtime = self._runtime
-        stores = runtime.stores.bound(session, now)
+        stores = runtime.stores.bound(session, now, deferred=opened is not None)
         if opened is not None:
             stores.access.preload(opened.staff.openid, opened.states)
         return Context(

@@ -167,9 +167,10 @@ class Stores:
             access=access,
         )
 
-    def bound(self, session: Session, now: datetime) -> Stores:
-        """The same stores, working in `session` (one push's transaction) at time `now`."""
-        access = self.access.bound(session, now)
+    def bound(self, session: Session, now: datetime, *, deferred: bool = False) -> Stores:
+        """The same stores, working in `session` (one push's transaction) at time `now`;
+        `deferred`: their writes wait in `access.take_pending()` (`StateAccess.bound`)."""
+        access = self.access.bound(session, now, deferred=deferred)
         return Stores(
             conversations=self.conversations.rebound(access),
             comments=self.comments.rebound(access),

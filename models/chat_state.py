@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import Index, String, Text, and_, bindparam, delete, insert, select, update
+from sqlalchemy import Index, String, Text, and_, bindparam, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, UTCDateTime
@@ -74,20 +75,37 @@ def put(
     now: datetime,
 ) -> State:
     """Write `row` (None: a new row for `key`, the openid and the kind); the row written.
-    A row read but deleted since (the sweep purges expired ones) is inserted again."""
+    One upsert, so a row read but deleted since (the sweep purges expired ones) is
+    inserted again."""
+    step, written = put_step(session.get_bind().dialect.name, row, key, data, expires_at, now)
+    session.connection().execute(step.statement, step.params)
+    return written
+
+
+def put_step(
+    dialect_name: str,
+    row: State | None,
+    key: tuple[str, str],
+    data: str,
+    expires_at: datetime,
+    now: datetime,
+) -> tuple[Step, State]:
+    """`put` as a step of `models.pipeline.run_together`, with the row it writes."""
     openid, kind = key if row is None else (row.openid, row.kind)
-    values = {"data": data, "expires_at": expires_at, "updated_at": now}
-    connection = session.connection()
-    updated = row is not None and (
-        connection.execute(_update(), {"b_openid": openid, "b_kind": kind, **values}).rowcount
+    values = {"openid": openid, "kind": kind, "data": data, "expires_at": expires_at}
+    return Step(_upsert(dialect_name), {**values, "updated_at": now}), State(
+        openid, kind, data, expires_at, now
     )
-    if not updated:
-        connection.execute(_insert(), {"openid": openid, "kind": kind, **values})
-    return State(openid, kind, data, expires_at, now)
 
 
 def drop(session: Session, row: State) -> None:
-    session.connection().execute(_delete(), {"openid": row.openid, "kind": row.kind})
+    step = drop_step(row)
+    session.connection().execute(step.statement, step.params)
+
+
+def drop_step(row: State) -> Step:
+    """`drop` as a step of `models.pipeline.run_together`."""
+    return Step(_delete(), {"openid": row.openid, "kind": row.kind})
 
 
 # Built once per process: one Core statement each, no ORM work per push.
@@ -101,16 +119,17 @@ def _select_all():
 
 
 @cache
-def _insert():
-    return insert(ChatState.__table__)
-
-
-@cache
-def _update():
-    """SET takes the columns named in the parameters (data, expires_at, updated_at)."""
+def _upsert(dialect_name: str):
+    """Insert the row, or update the one there (its data, expiry and time)."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
     table = ChatState.__table__
-    return update(table).where(
-        and_(table.c.openid == bindparam("b_openid"), table.c.kind == bindparam("b_kind"))
+    statement = dialect.insert(table).values(
+        {name: bindparam(name) for name in ("openid", "kind", "data", "expires_at", "updated_at")}
+    )
+    changed = ("data", "expires_at", "updated_at")
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.openid, table.c.kind],
+        set_={name: statement.excluded[name] for name in changed},
     )
 
 

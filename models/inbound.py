@@ -6,6 +6,7 @@ Queries are functions taking a session; they never commit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -169,13 +170,13 @@ def open_push(
     )
 
 
-def record_handled_and_commit(session: Session, **values) -> None:
-    """Insert a push already handled (every column but the id given) and commit, in one
-    round trip on PostgreSQL: one Core INSERT, no ORM object. ORM changes of the handler are
-    flushed first. Its dedupe key is unique, so a copy recorded meanwhile raises
-    IntegrityError and the whole transaction is rolled back."""
+def record_handled_and_commit(session: Session, before: Sequence[Step], **values) -> None:
+    """Run the `before` steps, insert a push already handled (every column but the id given)
+    and commit, in one round trip on PostgreSQL: one Core INSERT, no ORM object. ORM
+    changes of the handler are flushed first. Its dedupe key is unique, so a copy recorded
+    meanwhile raises IntegrityError and the whole transaction is rolled back."""
     session.flush()
-    run_together(session, [Step(_inbound_insert(), values)], commit=True)
+    run_together(session, [*before, Step(_inbound_insert(), values)], commit=True)
 
 
 # The hot path's statements, built once per process (Core: no ORM work per push).

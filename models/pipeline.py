@@ -7,9 +7,11 @@ pipeline they go in one write and come back in one read. The server still runs t
 after another, each with its own snapshot, so a statement queued after a lock sees what the
 lock's previous holder committed — the same results as one by one.
 
-Elsewhere (SQLite, or a libpq without pipelines) the statements simply run one by one through
-SQLAlchemy. Either way an error is raised as SQLAlchemy's own exception (`IntegrityError`,
-`OperationalError`…), a lost connection invalidated, so callers handle both paths alike.
+On SQLite, which has no round trips to save, the statements run one by one on the driver's
+cursor, compiled and their values converted by SQLAlchemy (`_Prepared`), without its
+per-statement work; elsewhere (a libpq without pipelines) simply through SQLAlchemy. Either
+way an error is raised as SQLAlchemy's own exception (`IntegrityError`, `OperationalError`…),
+a lost connection invalidated, so callers handle both paths alike.
 
 Rows come back as plain tuples in the statements' column order; values are the driver's own
 (on PostgreSQL a `timestamptz` is an aware datetime in the session's zone: callers that keep
@@ -18,16 +20,17 @@ times convert them, see `utc`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache, lru_cache
 
 from sqlalchemy import Connection
-from sqlalchemy.engine.interfaces import Dialect
+from sqlalchemy.engine.interfaces import Compiled, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.selectable import CompoundSelect, Select
 
 
 @dataclass(frozen=True)
@@ -43,12 +46,15 @@ def run_together(session: Session, steps: Sequence[Step], *, commit: bool = Fals
     changes still pending would otherwise be written after this COMMIT)."""
     connection = session.connection()
     driver = _pipelined_driver(connection)
-    if driver is None:
+    if driver is not None:
+        return _in_pipeline(connection, driver, steps, commit)
+    if connection.dialect.name == "sqlite":
+        rows = _on_sqlite(connection, steps)
+    else:
         rows = [_rows(connection.execute(step.statement, step.params)) for step in steps]
-        if commit:
-            session.commit()
-        return rows
-    return _in_pipeline(connection, driver, steps, commit)
+    if commit:
+        session.commit()
+    return rows
 
 
 def utc(value: datetime | None) -> datetime | None:
@@ -91,6 +97,73 @@ def _in_pipeline(connection: Connection, driver, steps: Sequence[Step], commit: 
         return [cursor.fetchall() if cursor.description else [] for cursor in cursors]
     except connection.dialect.loaded_dbapi.Error as error:
         raise _wrapped(connection, statement, error) from error
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A statement compiled for SQLite with its parameters' order and its columns' and
+    parameters' type processors (SQLAlchemy's own, so values are stored and read exactly
+    as through SQLAlchemy)."""
+
+    sql: str
+    compiled: Compiled
+    binds: tuple[tuple[str, Callable | None], ...]
+    results: tuple[Callable | None, ...] | None  # None: rows as the driver gives them
+
+    def parameters(self, params: dict) -> list:
+        given = self.compiled.construct_params(params)
+        return [given[name] if bind is None else bind(given[name]) for name, bind in self.binds]
+
+    def rows(self, cursor) -> list:
+        if cursor.description is None:
+            return []
+        if self.results is None:
+            return [tuple(row) for row in cursor.fetchall()]
+        processors = self.results
+        return [
+            tuple(
+                value if p is None else p(value) for p, value in zip(processors, row, strict=True)
+            )
+            for row in cursor.fetchall()
+        ]
+
+
+def _converted(processors: tuple[Callable | None, ...], row) -> tuple:
+    return tuple(value if p is None else p(value) for p, value in zip(processors, row, strict=True))
+
+
+@lru_cache(maxsize=64)
+def _prepared(statement: Executable, dialect: Dialect) -> _Prepared:
+    compiled = statement.compile(dialect=dialect)
+    binds = tuple(
+        (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+        for name in compiled.positiontup
+    )
+    results = None
+    if isinstance(statement, Select | CompoundSelect):
+        results = tuple(
+            column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in statement.selected_columns
+        )
+    return _Prepared(compiled.string, compiled, binds, results)
+
+
+def _on_sqlite(connection: Connection, steps: Sequence[Step]) -> list:
+    """The steps one by one on SQLite's own cursor: SQLite has no round trips to save, but
+    SQLAlchemy's work per statement is most of a small statement's cost there."""
+    sqlite = connection.connection.dbapi_connection
+    results = []
+    for step in steps:
+        prepared = _prepared(step.statement, connection.dialect)
+        cursor = sqlite.cursor()
+        try:
+            cursor.execute(prepared.sql, prepared.parameters(step.params))
+            results.append(prepared.rows(cursor))
+        except connection.dialect.loaded_dbapi.Error as error:
+            raise _wrapped(connection, prepared.sql, error) from error
+        finally:
+            cursor.close()
+    return results
 
 
 def _wrapped(connection: Connection, statement: str, error: Exception) -> BaseException:

@@ -39,3 +39,36 @@ def test_a_binding_lock_ends_when_its_hour_is_over(runtime):
     later = now + timedelta(seconds=failures.LOCK_SECONDS + 1)
     with transaction(runtime.sessions) as session:
         assert runtime.stores.bound(session, later).binding_failures.locked_for("o_locked") == 0
+
+
+def test_deferred_writes_are_read_back_at_once_and_reach_the_database_with_the_push(runtime):
+    """A push handled at once keeps its chat state writes for its last round trip: the
+    handler reads them back meanwhile, and they are committed with the push or not at all."""
+    from models.pipeline import run_together
+
+    now = datetime.now(UTC)
+    reasons = runtime.stores.callback_reasons
+    for sent in (False, True):
+        with transaction(runtime.sessions) as session:
+            stores = runtime.stores.bound(session, now, deferred=True)
+            stores.callback_reasons.expect("o_deferred", 42)
+            stores.comments.clear("o_deferred")  # nothing there: no step
+            assert stores.callback_reasons.pending("o_deferred") == 42
+            pending = stores.access.take_pending()
+            assert len(pending) == 1 and stores.access.take_pending() == []
+            if sent:
+                run_together(session, pending)
+        assert reasons.pending("o_deferred") == (42 if sent else None)
+    with transaction(runtime.sessions) as session:
+        stores = runtime.stores.bound(session, now, deferred=True)
+        stores.callback_reasons.clear("o_deferred")
+        assert stores.callback_reasons.pending("o_deferred") is None
+        stores.access.take_pending()  # dropped: as when the push's transaction fails
+    assert reasons.pending("o_deferred") == 42
+
+
+def test_a_conversation_step_through_the_webhook_is_kept_with_its_push(wechat, runtime):
+    wechat.click("o_steps", "COMPLAINT_NEW")
+    wechat.text("o_steps", "5")
+    assert "地址" in wechat.text("o_steps", "燃气表漏气")
+    assert runtime.conversations.get("o_steps").draft.content == "燃气表漏气"

@@ -418,3 +418,16 @@ def test_contradictory_wechat_settings_stop_start_up(settings, values, key):
 
     with pytest.raises(SettingsError, match=key.replace(".", r"\.")):
         settings.override(wechat=values)
+
+
+def test_a_push_reads_and_writes_no_cookie_session_but_the_office_does(client):
+    """Pushes carry no cookie: `/wechat` skips Flask's signed session (work on every push);
+    the back office keeps its sign-in session."""
+    from flask import request
+
+    app = client.application
+    sessions = app.session_interface
+    with app.test_request_context("/wechat", method="POST"):
+        assert sessions.is_null_session(sessions.open_session(app, request))
+    with app.test_request_context("/login"):
+        assert not sessions.is_null_session(sessions.open_session(app, request))

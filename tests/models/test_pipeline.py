@@ -60,7 +60,7 @@ def test_each_step_gives_its_own_rows_in_order(runtime):
 def test_commit_in_the_same_round_trip_keeps_the_rows(runtime):
     now = datetime.now(UTC)
     with runtime.sessions() as session:
-        inbound.record_handled_and_commit(session, **_push("k1", "o_p", now))
+        inbound.record_handled_and_commit(session, [], **_push("k1", "o_p", now))
         session.rollback()  # nothing left to roll back: the insert is committed
     assert _keys(runtime) == ["k1"]
 
@@ -68,15 +68,15 @@ def test_commit_in_the_same_round_trip_keeps_the_rows(runtime):
 def test_a_unique_violation_is_sqlalchemys_and_rolls_back_the_whole_transaction(runtime):
     now = datetime.now(UTC)
     with transaction(runtime.sessions) as session:
-        inbound.record_handled_and_commit(session, **_push("k1", "o_p", now))
+        inbound.record_handled_and_commit(session, [], **_push("k1", "o_p", now))
     with pytest.raises(IntegrityError):
         with transaction(runtime.sessions) as session:
             run_together(session, [Step(text("SELECT 1"), {})])
-            inbound.record_handled_and_commit(session, **_push("k2", "o_p", now))
-            inbound.record_handled_and_commit(session, **_push("k1", "o_p", now))
+            inbound.record_handled_and_commit(session, [], **_push("k2", "o_p", now))
+            inbound.record_handled_and_commit(session, [], **_push("k1", "o_p", now))
     assert _keys(runtime) == ["k1", "k2"]  # k2 was committed before the copy of k1 failed
     with transaction(runtime.sessions) as session:  # the connection is usable again
-        inbound.record_handled_and_commit(session, **_push("k3", "o_p", now))
+        inbound.record_handled_and_commit(session, [], **_push("k3", "o_p", now))
     assert _keys(runtime) == ["k1", "k2", "k3"]
 
 
@@ -100,7 +100,7 @@ def test_reads_after_the_senders_lock_see_what_its_last_holder_committed(runtime
         assert other.is_alive(), "the second push must wait for the sender's lock"
         session.flush()
         chat_state.put(session, None, ("o_same", "conversation"), '{"step": 2}', now, now)
-        inbound.record_handled_and_commit(session, **_push("k1", "o_same", now, "processing"))
+        inbound.record_handled_and_commit(session, [], **_push("k1", "o_same", now, "processing"))
     other.join(10)
     opened = finished["opened"]
     assert opened.seen.sender_waiting  # the first push's row, committed while it waited
@@ -145,3 +145,15 @@ def _terminate(runtime, pid: int) -> None:
             if gone:
                 return
             time.sleep(0.05)
+
+
+def test_values_written_together_are_stored_as_sqlalchemy_stores_them(runtime):
+    """Times and flags go through SQLAlchemy's own conversions on every path, so a query
+    made through SQLAlchemy finds the row by its exact time."""
+    now = datetime.now(UTC)
+    with transaction(runtime.sessions) as session:
+        inbound.record_handled_and_commit(session, [], **_push("k1", "o_t", now))
+    with runtime.sessions() as session:
+        row = session.scalar(select(InboundMessage).where(InboundMessage.received_at == now))
+        assert row is not None and row.received_at == now and row.late is False
+        assert session.scalar(select(InboundMessage.id).where(InboundMessage.late)) is None
