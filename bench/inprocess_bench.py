@@ -1,7 +1,7 @@
 """Per-message cost of the webhook for conversation steps (signed plaintext text messages,
 in-process test client). Usage:
 
-    python bench/webhook_bench.py [--messages 1000]
+    python bench/inprocess_bench.py [--messages 1000]
     BIHUAN_DATABASE__URL=postgresql+psycopg://... BIHUAN_REDIS__URL=redis://... python bench/...
 
 Each customer (own openid and phone) files a complaint step by step; every 7 messages one

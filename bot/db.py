@@ -118,6 +118,9 @@ def _sqlite_engine(url: str, settings: Settings, process: str) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
+        # full: every commit reaches the disk before the push is answered (the default);
+        # normal: a commit survives a crash of the process but not of the machine.
+        cursor.execute(f"PRAGMA synchronous={settings.database.sqlite_synchronous.upper()}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={statement_ms}")
         cursor.close()

@@ -39,6 +39,7 @@ class AppSettings:
 
 
 WECHAT_MODES = ("plaintext", "compat", "safe")
+SQLITE_SYNCHRONOUS = ("full", "normal")
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class DatabaseSettings:
     background_lock_timeout_ms: int = 10000
     pool_size: int = 10
     pool_timeout_seconds: float = 2.0
+    sqlite_synchronous: str = "full"
 
 
 @dataclass(frozen=True)
@@ -509,6 +511,11 @@ def _validate_database(database: DatabaseSettings) -> None:
     ):
         if getattr(database, key) <= 0:
             raise SettingsError(f"invalid setting database.{key}: must be positive")
+    if database.sqlite_synchronous not in SQLITE_SYNCHRONOUS:
+        raise SettingsError(
+            f"invalid setting database.sqlite_synchronous={database.sqlite_synchronous!r}: "
+            f"expected one of {', '.join(SQLITE_SYNCHRONOUS)}"
+        )
 
 
 def _validate_rating(rating: RatingSettings) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, UTCDateTime
-from models.pipeline import Step, utc
+from models.pipeline import Step
 
 
 class ChatState(Base):
@@ -55,11 +55,8 @@ def load_step(openid: str) -> Step:
 
 
 def from_rows(rows) -> dict[str, State]:
-    """The rows of `load_all`'s query by kind (times as aware UTC, whatever the driver)."""
-    return {
-        kind: State(openid, kind, data, utc(expires_at), utc(updated_at))
-        for openid, kind, data, expires_at, updated_at in rows
-    }
+    """The rows of `load_all`'s query by kind."""
+    return {row[1]: State(*row) for row in rows}
 
 
 def live(row: State | None, now: datetime) -> State | None:

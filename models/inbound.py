@@ -142,17 +142,8 @@ def open_push(
     the nonce, `(value, digest)`, recorded under it), then `seen`, the sender's staff
     binding and chat state. The server runs them in order, so the reads see whatever the
     sender's previous push committed."""
-    postgres = session.get_bind().dialect.name == "postgresql"
+    lead = _lock_steps(session.get_bind().dialect.name, openid, now, nonce)
     params = {"openid": openid}
-    lead: list[Step] = []
-    if nonce is not None:
-        values = {"nonce": nonce[0], "digest": nonce[1], "seen_at": now}
-        if postgres:
-            lead.append(Step(_locked_nonce_insert(), {**values, **params}))
-        else:
-            lead.append(Step(_nonce_insert(session.get_bind().dialect.name), values))
-    elif postgres:
-        lead.append(Step(_sender_lock(), params))
     reads = [
         Step(_seen_select(), {"key": dedupe_key, **params}),
         staff_id_step(openid),
@@ -168,6 +159,20 @@ def open_push(
         staff=StaffLookup(openid, staff_rows[0][0] if staff_rows else None),
         states=chat_state.from_rows(state_rows),
     )
+
+
+def _lock_steps(
+    dialect_name: str, openid: str, now: datetime, nonce: tuple[str, str] | None
+) -> list[Step]:
+    """The sender's lock with the nonce recorded under it (PostgreSQL: one statement; SQLite
+    holds its one write lock from BEGIN IMMEDIATE, so only the nonce)."""
+    postgres = dialect_name == "postgresql"
+    if nonce is None:
+        return [Step(_sender_lock(), {"openid": openid})] if postgres else []
+    values = {"nonce": nonce[0], "digest": nonce[1], "seen_at": now}
+    if postgres:
+        return [Step(_locked_nonce_insert(), {**values, "openid": openid})]
+    return [Step(_nonce_insert(dialect_name), values)]
 
 
 def record_handled_and_commit(session: Session, before: Sequence[Step], **values) -> None:

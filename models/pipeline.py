@@ -1,11 +1,11 @@
 """Several Core statements in one round trip to PostgreSQL (psycopg's pipeline mode).
 
 A push's hot path needs a handful of small statements in a row (the sender's lock, the
-de-duplication check, the sender's chat state; later the push's row and the COMMIT). Sent one
-by one, each costs a round trip to the server and SQLAlchemy's per-statement work; in a
-pipeline they go in one write and come back in one read. The server still runs them one
-after another, each with its own snapshot, so a statement queued after a lock sees what the
-lock's previous holder committed — the same results as one by one.
+de-duplication check, the sender's chat state; later its chat state writes, the push's row
+and the COMMIT). Sent one by one, each costs a round trip to the server and SQLAlchemy's
+per-statement work; in a pipeline they go in one write and come back in one read. The server
+still runs them one after another, each with its own snapshot, so a statement queued after a
+lock sees what the lock's previous holder committed — the same results as one by one.
 
 On SQLite, which has no round trips to save, the statements run one by one on the driver's
 cursor, compiled and their values converted by SQLAlchemy (`_Prepared`), without its
@@ -13,16 +13,14 @@ per-statement work; elsewhere (a libpq without pipelines) simply through SQLAlch
 way an error is raised as SQLAlchemy's own exception (`IntegrityError`, `OperationalError`…),
 a lost connection invalidated, so callers handle both paths alike.
 
-Rows come back as plain tuples in the statements' column order; values are the driver's own
-(on PostgreSQL a `timestamptz` is an aware datetime in the session's zone: callers that keep
-times convert them, see `utc`).
+Rows come back as plain tuples in the statements' column order, each value converted by its
+column's type as SQLAlchemy converts it (an aware UTC datetime for a `UTCDateTime`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import cache, lru_cache
 
 from sqlalchemy import Connection
@@ -57,13 +55,6 @@ def run_together(session: Session, steps: Sequence[Step], *, commit: bool = Fals
     return rows
 
 
-def utc(value: datetime | None) -> datetime | None:
-    """A time read by `run_together`, as an aware UTC datetime (SQLite's are naive UTC)."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def _rows(result) -> list:
     return [tuple(row) for row in result] if result.returns_rows else []
 
@@ -83,49 +74,55 @@ def _pipelines_supported(psycopg_module) -> bool:
 
 
 def _in_pipeline(connection: Connection, driver, steps: Sequence[Step], commit: bool) -> list:
-    compiled = [_compiled(step.statement, connection.dialect) for step in steps]
-    statement = "; ".join(c.string for c in compiled)  # for an error's message only
+    prepared = [_prepared(step.statement, connection.dialect) for step in steps]
+    statement = "; ".join(p.sql for p in prepared)  # for an error's message only
     try:
         with driver.pipeline():
             cursors = []
-            for sql, step in zip(compiled, steps, strict=True):
+            for plan, step in zip(prepared, steps, strict=True):
                 cursor = driver.cursor()
-                cursor.execute(sql.string, sql.construct_params(step.params))
+                cursor.execute(plan.sql, plan.values(step.params))
                 cursors.append(cursor)
             if commit:
                 driver.commit()
-        return [cursor.fetchall() if cursor.description else [] for cursor in cursors]
+        return [plan.rows(cursor) for plan, cursor in zip(prepared, cursors, strict=True)]
     except connection.dialect.loaded_dbapi.Error as error:
         raise _wrapped(connection, statement, error) from error
 
 
 @dataclass(frozen=True)
 class _Prepared:
-    """A statement compiled for SQLite with its parameters' order and its columns' and
-    parameters' type processors (SQLAlchemy's own, so values are stored and read exactly
-    as through SQLAlchemy)."""
+    """A statement compiled for a dialect, with SQLAlchemy's own type processors for its
+    parameters and (a SELECT's) columns: values are stored and read exactly as through
+    SQLAlchemy, whichever path runs the statement."""
 
     sql: str
     compiled: Compiled
-    binds: tuple[tuple[str, Callable | None], ...]
+    binds: tuple[tuple[str, Callable | None], ...]  # in the SQL's order (SQLite's `?`s)
     results: tuple[Callable | None, ...] | None  # None: rows as the driver gives them
 
-    def parameters(self, params: dict) -> list:
+    def values(self, params: dict) -> dict:
+        """The parameters by name (psycopg's `%(name)s`)."""
         given = self.compiled.construct_params(params)
-        return [given[name] if bind is None else bind(given[name]) for name, bind in self.binds]
+        return {
+            name: given[name] if bind is None else bind(given[name]) for name, bind in self.binds
+        }
+
+    def positional(self, params: dict) -> list:
+        """The parameters in order (SQLite's `?`)."""
+        given = self.compiled.construct_params(params)
+        return [_value(bind, given[name]) for name, bind in self.binds]
 
     def rows(self, cursor) -> list:
         if cursor.description is None:
             return []
         if self.results is None:
             return [tuple(row) for row in cursor.fetchall()]
-        processors = self.results
-        return [
-            tuple(
-                value if p is None else p(value) for p, value in zip(processors, row, strict=True)
-            )
-            for row in cursor.fetchall()
-        ]
+        return [_converted(self.results, row) for row in cursor.fetchall()]
+
+
+def _value(processor: Callable | None, value):
+    return value if processor is None else processor(value)
 
 
 def _converted(processors: tuple[Callable | None, ...], row) -> tuple:
@@ -135,9 +132,10 @@ def _converted(processors: tuple[Callable | None, ...], row) -> tuple:
 @lru_cache(maxsize=64)
 def _prepared(statement: Executable, dialect: Dialect) -> _Prepared:
     compiled = statement.compile(dialect=dialect)
+    by_name = {name: bind for bind, name in compiled.bind_names.items()}
+    names = compiled.positiontup or list(dict.fromkeys(compiled.bind_names.values()))
     binds = tuple(
-        (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
-        for name in compiled.positiontup
+        (name, by_name[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names
     )
     results = None
     if isinstance(statement, Select | CompoundSelect):
@@ -157,7 +155,7 @@ def _on_sqlite(connection: Connection, steps: Sequence[Step]) -> list:
         prepared = _prepared(step.statement, connection.dialect)
         cursor = sqlite.cursor()
         try:
-            cursor.execute(prepared.sql, prepared.parameters(step.params))
+            cursor.execute(prepared.sql, prepared.positional(step.params))
             results.append(prepared.rows(cursor))
         except connection.dialect.loaded_dbapi.Error as error:
             raise _wrapped(connection, prepared.sql, error) from error
@@ -182,10 +180,3 @@ def _wrapped(connection: Connection, statement: str, error: Exception) -> BaseEx
         connection_invalidated=lost,
         dialect=dialect,
     )
-
-
-@lru_cache(maxsize=64)
-def _compiled(statement: Executable, dialect: Dialect):
-    """The statement's SQL for this dialect (the hot path's statements are built once per
-    process, so each is compiled once per engine)."""
-    return statement.compile(dialect=dialect)
