@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import Index, String, Text, and_, bindparam, delete, select
+from sqlalchemy import String, Text, and_, bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -29,7 +29,10 @@ class ChatState(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    __table_args__ = (Index("ix_chat_states_expires_at", "expires_at"),)
+    # No index on expires_at: every conversation step rewrites its row, and an indexed
+    # column that changes would stop PostgreSQL from updating the row in place (HOT); the
+    # hourly retention sweep scans this table of recent conversations instead (migration
+    # 0012, which also leaves a fifth of each page free on PostgreSQL).
 
 
 @dataclass(frozen=True)

@@ -52,3 +52,36 @@ def test_dropping_a_row_leaves_the_others_of_the_openid(runtime):
         chat_state.drop(session, chat_state.load_all(session, "o_state")["conversation"])
     with runtime.sessions() as session:
         assert list(chat_state.load_all(session, "o_state")) == ["comment"]
+
+
+def test_each_step_rewrites_its_row_in_place_on_postgresql(runtime):
+    """Every conversation step rewrites its row: PostgreSQL must update it in place (HOT),
+    not leave a dead copy and new index entries behind at every step."""
+    import pytest
+    from sqlalchemy import text
+
+    if runtime.engine.dialect.name != "postgresql":
+        pytest.skip("HOT updates are PostgreSQL's")
+    now = datetime.now(UTC)
+    hot = text(
+        "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'chat_states'"
+    )
+
+    def counts() -> tuple[int, int]:
+        with runtime.engine.connect() as connection:
+            connection.execute(text("SELECT pg_stat_force_next_flush()"))
+        with runtime.engine.connect() as connection:
+            return tuple(connection.execute(hot).one())
+
+    with transaction(runtime.sessions) as session:
+        chat_state.put(session, None, KEY, '{"step": 0}', now + timedelta(hours=1), now)
+    updates_before, hot_before = counts()
+    for step in range(1, 31):  # each step later: a new expiry and time, as in a conversation
+        later = now + timedelta(seconds=step)
+        with transaction(runtime.sessions) as session:
+            row = chat_state.load_all(session, "o_state")["conversation"]
+            data = f'{{"step": {step}}}'
+            chat_state.put(session, row, KEY, data, later + timedelta(hours=1), later)
+    updates, hot_updates = counts()
+    assert updates - updates_before == 30
+    assert hot_updates - hot_before >= 25  # a page now and then may be full
