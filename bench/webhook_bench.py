@@ -1,8 +1,9 @@
 """The webhook side by side with its peers, over HTTP, in one run (issue 14).
 
-Each server runs under gunicorn with one sync worker; wrk sends signed plaintext text pushes
-from many openids, every push with its own nonce, signature and MsgId (so Bihuan's replay and
-de-duplication checks do real work, never a cached answer). Servers:
+Each server runs under gunicorn with one sync worker, all of a set-up at once, their rounds
+taken in turn (a noisy moment of the machine falls on all alike). wrk sends signed plaintext
+text pushes from many openids, every push with its own nonce, signature and MsgId (so
+Bihuan's replay and de-duplication checks do real work, never a cached answer). Servers:
 
 - Bihuan (`bot.app:create_app()`), on SQLite + the in-process queue, and on PostgreSQL + Redis;
 - a WeRoBot bot with its SQLite session store, one session write a message (`bench/peers`);
@@ -70,8 +71,8 @@ def main() -> None:
         sys.exit("wrk is needed: apt-get install wrk")
     table: dict[tuple[str, str], Result] = {}
     for setup in args.setups.split(","):
-        for server in servers(setup, args):
-            table[(setup, server.name)] = bench_server(server, args)
+        for server, result in bench_setup(servers(setup, args), args).items():
+            table[(setup, server)] = result
     report(table, args)
 
 
@@ -137,26 +138,37 @@ def migrate(env: dict[str, str]) -> None:
     )
 
 
-def bench_server(server: Server, args: argparse.Namespace) -> Result:
-    port = _free_port()
-    process = start_gunicorn(server, port)
-    result = Result()
+def bench_setup(found: list[Server], args: argparse.Namespace) -> dict[str, Result]:
+    """Every server of a set-up up at once, their rounds taken in turn (round 1 of each, then
+    round 2 of each…), so that a noisy moment of the machine falls on all of them alike."""
+    started = [(server, *_start(server)) for server in found]
+    results = {server.name: Result() for server in found}
     try:
-        run_wrk(port, args, seconds=1, round_no=0)  # warm-up: first contact of every openid
+        for _, port, _ in started:
+            run_wrk(port, args, seconds=1, round_no=0)  # warm-up: first contact of every openid
         for round_no in range(1, args.rounds + 1):
-            rps, p99, errors = run_wrk(port, args, args.seconds, round_no)
-            result.rps.append(rps)
-            result.p99_ms.append(p99)
-            result.errors += errors
+            for server, port, _ in started:
+                rps, p99, errors = run_wrk(port, args, args.seconds, round_no)
+                result = results[server.name]
+                result.rps.append(rps)
+                result.p99_ms.append(p99)
+                result.errors += errors
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
-    print(
-        f"  {server.name}: {result.median_rps:,.0f} req/s, "
-        f"p99 {max(result.p99_ms):.1f} ms, errors {result.errors}",
-        flush=True,
-    )
-    return result
+        for _, _, process in started:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
+    for name, result in results.items():
+        print(
+            f"  {name}: {result.median_rps:,.0f} req/s, "
+            f"p99 {max(result.p99_ms):.1f} ms, errors {result.errors}",
+            flush=True,
+        )
+    return results
+
+
+def _start(server: Server) -> tuple[int, subprocess.Popen]:
+    port = _free_port()
+    return port, start_gunicorn(server, port)
 
 
 def start_gunicorn(server: Server, port: int) -> subprocess.Popen:

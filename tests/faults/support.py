@@ -1,4 +1,4 @@
-"""Shared steps of the fault tests (and of bench/kill_mid_send.py): a private redis-server
+"""Shared steps of the fault tests (and of bench/fault_bench.py): a private redis-server
 that can be killed and restarted empty, a TCP proxy in front of PostgreSQL that can be cut,
 the `bihuan` processes as real subprocesses, waiting with a deadline, and one
 kill-mid-send trial."""

@@ -1,7 +1,7 @@
 """Outbound once (issue 10, point 7): a worker SIGKILLed while WeChat holds its answer, WeChat
 answering later than the client's timeout, or slower than it used to be allowed. A template
 message is repeated only with its client_msg_id (WeChat drops the repeat); a
-customer-service message is never repeated: its template follows. bench/kill_mid_send.py runs
+customer-service message is never repeated: its template follows. bench/fault_bench.py runs
 the same trial many times and counts losses and duplicates."""
 
 from __future__ import annotations
