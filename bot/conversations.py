@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.db import transaction
 from models import chat_state
 from models.core.conversation import ConversationState
-from models.pipeline import Step
+from models.pipeline import Step, run_together
 
 GRACE_SECONDS = 24 * 3600
 KIND = "conversation"
@@ -112,7 +112,7 @@ class StateAccess:
         if self._deferred:
             self._pending.append(step)
         else:
-            session.connection().execute(step.statement, step.params)
+            run_together(session, [step])
 
     def _rows_of(self, session: Session, openid: str) -> dict[str, chat_state.State]:
         if self._session is None:  # a transaction per call: nothing is kept between calls

@@ -32,7 +32,7 @@ from __future__ import annotations
 import logging
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -52,6 +52,7 @@ from models import inbound
 from models.core.phones import mask_phones_in
 from models.inbound import InboundMessage, first_unfinished, lock_sender
 from models.notification.outbox import forget_written_after, notify_late_reply, written_in
+from models.pipeline import Step
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.05
@@ -208,14 +209,14 @@ class Inbox:
         received_at: datetime,
         finished: Finished,
         error: str,
-        written: list | None = None,
+        written: Sequence[Step] = (),
     ) -> None:
         """Insert the handled push and commit, after the `written` steps (the handler's chat
         state writes), in one round trip on PostgreSQL."""
         check_deadline()
         inbound.record_handled_and_commit(
             session,
-            written or [],
+            written,
             **_push_columns(message, key, xml, received_at, lease_until=received_at),
             status=finished.status,
             reply=finished.reply,

@@ -72,10 +72,8 @@ def _recordset(
     dialect = session.get_bind().dialect
     names = list(rows[0])
     columns = [table.c[name] for name in names]
-    records = [[_bound(column, row[column.name], dialect) for column in columns] for row in rows]
-    document = json.dumps(
-        [dict(zip(names, record, strict=True)) for record in records], default=_encode
-    )
+    records = [{c.name: _bound(c, row[c.name], dialect) for c in columns} for row in rows]
+    document = json.dumps(records, default=_encode)
     quoted = [dialect.identifier_preparer.quote(name) for name in names]
     shape = ", ".join(
         f"{name} {column.type.compile(dialect=dialect)}"

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, UTCDateTime
-from models.pipeline import Step
+from models.pipeline import Step, run_together
 
 
 class ChatState(Base):
@@ -78,7 +78,7 @@ def put(
     One upsert, so a row read but deleted since (the sweep purges expired ones) is
     inserted again."""
     step, written = put_step(session.get_bind().dialect.name, row, key, data, expires_at, now)
-    session.connection().execute(step.statement, step.params)
+    run_together(session, [step])
     return written
 
 
@@ -99,8 +99,7 @@ def put_step(
 
 
 def drop(session: Session, row: State) -> None:
-    step = drop_step(row)
-    session.connection().execute(step.statement, step.params)
+    run_together(session, [drop_step(row)])
 
 
 def drop_step(row: State) -> Step:
@@ -110,12 +109,13 @@ def drop_step(row: State) -> Step:
 
 # Built once per process: one Core statement each, no ORM work per push.
 
+COLUMNS = ("openid", "kind", "data", "expires_at", "updated_at")  # `State`'s, in its order
+
 
 @cache
 def _select_all():
     table = ChatState.__table__
-    columns = (table.c[name] for name in ("openid", "kind", "data", "expires_at", "updated_at"))
-    return select(*columns).where(table.c.openid == bindparam("openid"))
+    return select(*(table.c[name] for name in COLUMNS)).where(table.c.openid == bindparam("openid"))
 
 
 @cache
@@ -123,9 +123,7 @@ def _upsert(dialect_name: str):
     """Insert the row, or update the one there (its data, expiry and time)."""
     dialect = postgresql if dialect_name == "postgresql" else sqlite
     table = ChatState.__table__
-    statement = dialect.insert(table).values(
-        {name: bindparam(name) for name in ("openid", "kind", "data", "expires_at", "updated_at")}
-    )
+    statement = dialect.insert(table).values({name: bindparam(name) for name in COLUMNS})
     changed = ("data", "expires_at", "updated_at")
     return statement.on_conflict_do_update(
         index_elements=[table.c.openid, table.c.kind],

@@ -99,7 +99,7 @@ def _digest_before(connection, insert_nonce, params: dict) -> str | None:
 
 @dataclass(frozen=True)
 class Seen:
-    """What the inbox already holds of a push and its sender (`seen`)."""
+    """What the inbox already holds of a push and its sender (`open_push`)."""
 
     copy_status: str | None  # the status of a copy of this push (None: no copy)
     copy_reply: str
@@ -107,15 +107,10 @@ class Seen:
     sender_waiting: bool  # the sender has another push still being handled
 
 
-def seen(session: Session, dedupe_key: str, openid: str) -> Seen:
-    """In one indexed query: a copy of this push, and whether the sender has a push still
-    being handled. Two rows at most: either fact is enough to decide."""
-    params = {"key": dedupe_key, "openid": openid}
-    return _seen_of(session.connection().execute(_seen_select(), params).all(), dedupe_key)
-
-
 def _seen_of(rows, dedupe_key: str) -> Seen:
-    """`Seen` from the rows of `_seen_select` (dedupe_key, status, reply, late)."""
+    """`Seen` from the rows of `_seen_select` (dedupe_key, status, reply, late): a copy of
+    this push, and whether the sender has a push still being handled. Two rows at most:
+    either fact is enough to decide."""
     copy = next((row for row in rows if row[0] == dedupe_key), None)
     return Seen(
         copy_status=copy[1] if copy is not None else None,

@@ -102,11 +102,8 @@ class _Prepared:
     results: tuple[Callable | None, ...] | None  # None: rows as the driver gives them
 
     def values(self, params: dict) -> dict:
-        """The parameters by name (psycopg's `%(name)s`)."""
-        given = self.compiled.construct_params(params)
-        return {
-            name: given[name] if bind is None else bind(given[name]) for name, bind in self.binds
-        }
+        """The parameters by name (psycopg's `%(name)s`; each name once)."""
+        return dict(zip((name for name, _ in self.binds), self.positional(params), strict=True))
 
     def positional(self, params: dict) -> list:
         """The parameters in order (SQLite's `?`)."""
@@ -126,7 +123,7 @@ def _value(processor: Callable | None, value):
 
 
 def _converted(processors: tuple[Callable | None, ...], row) -> tuple:
-    return tuple(value if p is None else p(value) for p, value in zip(processors, row, strict=True))
+    return tuple(_value(p, value) for p, value in zip(processors, row, strict=True))
 
 
 @lru_cache(maxsize=64)
