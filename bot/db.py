@@ -94,9 +94,16 @@ def _server_engine(url: str, settings: Settings, process: str) -> Engine:
         hide_parameters=True,
         pool_pre_ping=process != "web",  # the web answers a dead connection by its fallbacks
         pool_size=config.pool_size,
+        pool_use_lifo=True,  # the connection used last: its statements already prepared
         max_overflow=max(2, config.pool_size // 2),
         pool_timeout=config.pool_timeout_seconds,
-        connect_args={"connect_timeout": config.connect_timeout_seconds, "options": options},
+        connect_args={
+            "connect_timeout": config.connect_timeout_seconds,
+            "options": options,
+            # psycopg's own preparing is off: its ROLLBACK deallocates every statement prepared
+            # on the connection, `models.pipeline`'s included; the hot path prepares its own.
+            "prepare_threshold": None,
+        },
     )
 
 
@@ -109,6 +116,10 @@ def _sqlite_engine(url: str, settings: Settings, process: str) -> Engine:
         url,
         echo=settings.database.echo,
         hide_parameters=True,
+        # The connection used last comes back first: its page cache is still valid (with
+        # connections taken in turn, each would find the file changed by the other and
+        # read its pages again).
+        pool_use_lifo=True,
         connect_args={"timeout": statement_ms / 1000, "check_same_thread": False},
     )
 
@@ -129,8 +140,9 @@ def _sqlite_engine(url: str, settings: Settings, process: str) -> Engine:
     def _begin(connection) -> None:
         # A read-only look (READ_ONLY) takes no write lock: in WAL mode it never waits for
         # a writer, even one holding the lock in the same thread.
+        # Straight to the driver: BEGIN needs none of the engine's statement machinery.
         deferred = connection.get_execution_options().get(READ_ONLY_OPTION)
-        connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+        connection.connection.driver_connection.execute("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
     return engine
 

@@ -22,7 +22,7 @@ from bot.cron import PERIODIC
 from bot.db import deadline, transaction
 from bot.runtime import Runtime
 from bot.spool import Spool
-from models.inbound import InboundMessage
+from models.inbound import InboundMessage, status_is
 from models.sweeps import all_runs
 
 CHECK_SECONDS = 3.0
@@ -85,7 +85,7 @@ def _database(runtime: Runtime, now: datetime) -> dict[str, Any]:
         runs = all_runs(session)
         abandoned = session.scalar(
             select(func.count(InboundMessage.id)).where(
-                InboundMessage.status == "processing", InboundMessage.lease_until < now
+                status_is("processing"), InboundMessage.lease_until < now
             )
         )
     sweeps, warnings = {}, []

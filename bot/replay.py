@@ -16,7 +16,7 @@ from sqlalchemy import select
 from bot.db import is_transient, transaction
 from bot.inbox import Inbox, Nonce, ReplayedNonce
 from bot.runtime import Runtime
-from models.inbound import InboundMessage, abandoned
+from models.inbound import InboundMessage, abandoned, status_is
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def replay_failed(runtime: Runtime) -> tuple[int, int]:
     with transaction(runtime.sessions) as session:
         rows = session.execute(
             select(InboundMessage.id, InboundMessage.openid)
-            .where(InboundMessage.status == "failed")
+            .where(status_is("failed"))
             .order_by(InboundMessage.id)
         ).all()
     done = failed = 0

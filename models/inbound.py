@@ -19,6 +19,7 @@ from sqlalchemy import (
     bindparam,
     delete,
     insert,
+    literal_column,
     select,
     text,
     union_all,
@@ -31,6 +32,18 @@ from models import chat_state
 from models.base import Base, UTCDateTime, utcnow
 from models.people.customers import StaffLookup, staff_id_step
 from models.pipeline import Step, run_together
+
+
+def _where(status: str) -> dict:
+    """The predicate of a partial index on one status, for both dialects."""
+    dialects = ("sqlite", "postgresql")
+    return {f"{dialect}_where": text(f"status = '{status}'") for dialect in dialects}
+
+
+def status_is(status: str):
+    """`status = '<status>'` written out in the SQL, not bound: a planner uses a partial index
+    only for a condition it can see (a bound value is unknown when a statement is prepared)."""
+    return InboundMessage.__table__.c.status == literal_column(f"'{status}'")
 
 
 class InboundMessage(Base):
@@ -47,10 +60,10 @@ class InboundMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(128), unique=True)
-    openid: Mapped[str] = mapped_column(String(64), index=True)
+    openid: Mapped[str] = mapped_column(String(64))
     msg_type: Mapped[str] = mapped_column(String(32))
     raw_xml: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(12), default="processing", index=True)
+    status: Mapped[str] = mapped_column(String(12), default="processing")
     reply: Mapped[str] = mapped_column(Text, default="")
     error: Mapped[str] = mapped_column(Text, default="")
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -58,17 +71,26 @@ class InboundMessage(Base):
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     late: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    __table_args__ = (Index("ix_inbound_messages_openid_status", "openid", "status"),)
+    # Partial indexes: a push recorded as done (nearly every push) adds no entry to them, and
+    # the few rows still being handled or failed are found without a scan of the history.
+    __table_args__ = (
+        Index("ix_inbound_messages_processing", "id", **_where("processing")),
+        Index("ix_inbound_messages_sender_processing", "openid", "id", **_where("processing")),
+        Index("ix_inbound_messages_failed", "id", **_where("failed")),
+    )
 
 
 class PushNonce(Base):
     """A nonce of a signed push, with the digest of the body it came with (replay guard)."""
 
     __tablename__ = "push_nonces"
+    __table_args__ = {"sqlite_with_rowid": False}  # one B-tree: the nonce is the key
 
     nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
     digest: Mapped[str] = mapped_column(String(64))
-    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # Not indexed: the hourly purge takes nearly all rows anyway (nonces are kept for twice
+    # the clock skew), and each push then writes one B-tree here, not two.
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 def lock_sender(session: Session, openid: str) -> None:
@@ -219,7 +241,7 @@ def _seen_select():
     copy = select(*columns).where(table.c.dedupe_key == bindparam("key"))  # unique: one row
     waiting = (
         select(*columns)
-        .where(table.c.openid == bindparam("openid"), table.c.status == "processing")
+        .where(table.c.openid == bindparam("openid"), status_is("processing"))
         .limit(1)
         .subquery()  # SQLite takes a LIMIT inside a UNION only in a subquery
     )
@@ -246,7 +268,7 @@ def first_unfinished(session: Session, openid: str, before_id: int) -> InboundMe
         select(InboundMessage)
         .where(
             InboundMessage.openid == openid,
-            InboundMessage.status == "processing",
+            status_is("processing"),
             InboundMessage.id < before_id,
         )
         .order_by(InboundMessage.id)
@@ -259,7 +281,7 @@ def abandoned(session: Session, now: datetime, limit: int) -> list[tuple[int, st
     """(id, openid) of pushes still being handled whose lease has run out, oldest first."""
     statement = (
         select(InboundMessage.id, InboundMessage.openid)
-        .where(InboundMessage.status == "processing", InboundMessage.lease_until < now)
+        .where(status_is("processing"), InboundMessage.lease_until < now)
         .order_by(InboundMessage.id)
         .limit(limit)
     )

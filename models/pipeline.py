@@ -1,11 +1,14 @@
-"""Several Core statements in one round trip to PostgreSQL (psycopg's pipeline mode).
+"""Several Core statements in one round trip to PostgreSQL (libpq's pipeline mode,
+`models.libpq`), each a statement prepared once per connection.
 
 A push's hot path needs a handful of small statements in a row (the sender's lock, the
 de-duplication check, the sender's chat state; later its chat state writes, the push's row
 and the COMMIT). Sent one by one, each costs a round trip to the server and SQLAlchemy's
 per-statement work; in a pipeline they go in one write and come back in one read. The server
 still runs them one after another, each with its own snapshot, so a statement queued after a
-lock sees what the lock's previous holder committed — the same results as one by one.
+lock sees what the lock's previous holder committed — the same results as one by one. The
+names prepared on a connection are kept in its pool record's `info` (a new connection starts
+with none); psycopg's own preparing is off (`bot.db`), since its ROLLBACK deallocates them.
 
 On SQLite, which has no round trips to save, the statements run one by one on the driver's
 cursor, compiled and their values converted by SQLAlchemy (`_Prepared`), without its
@@ -19,6 +22,7 @@ column's type as SQLAlchemy converts it (an aware UTC datetime for a `UTCDateTim
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -29,6 +33,11 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.selectable import CompoundSelect, Select
+
+from models import libpq
+
+PREPARED = "bihuan_prepared"  # the pool record's info: the statements prepared on it
+UNKNOWN_STATEMENT = "26000"  # invalid_sql_statement_name: a prepared statement is gone
 
 
 @dataclass(frozen=True)
@@ -63,8 +72,9 @@ def _pipelined_driver(connection: Connection):
     """The psycopg connection under `connection` when it can pipeline, else None."""
     if connection.dialect.name != "postgresql" or connection.dialect.driver != "psycopg":
         return None
-    module = connection.dialect.loaded_dbapi
-    return connection.connection.dbapi_connection if _pipelines_supported(module) else None
+    driver = connection.connection.dbapi_connection
+    supported = _pipelines_supported(connection.dialect.loaded_dbapi)
+    return driver if supported and libpq.plain_transactions(driver) else None
 
 
 @cache
@@ -75,19 +85,19 @@ def _pipelines_supported(psycopg_module) -> bool:
 
 def _in_pipeline(connection: Connection, driver, steps: Sequence[Step], commit: bool) -> list:
     prepared = [_prepared(step.statement, connection.dialect) for step in steps]
-    statement = "; ".join(p.sql for p in prepared)  # for an error's message only
+    queries = [
+        (plan.numbered, plan.in_order(step.params))
+        for plan, step in zip(prepared, steps, strict=True)
+    ]
+    on_server = connection.connection.info.setdefault(PREPARED, {})
     try:
-        with driver.pipeline():
-            cursors = []
-            for plan, step in zip(prepared, steps, strict=True):
-                cursor = driver.cursor()
-                cursor.execute(plan.sql, plan.values(step.params))
-                cursors.append(cursor)
-            if commit:
-                driver.commit()
-        return [plan.rows(cursor) for plan, cursor in zip(prepared, cursors, strict=True)]
+        results = libpq.exchange(driver, queries, on_server, commit=commit)
     except connection.dialect.loaded_dbapi.Error as error:
+        if getattr(error, "sqlstate", None) == UNKNOWN_STATEMENT:  # deallocated by someone
+            on_server.clear()  # prepared again on the connection's next use
+        statement = "; ".join(plan.sql for plan in prepared)  # for the error's message only
         raise _wrapped(connection, statement, error) from error
+    return [plan.converted(rows) for plan, rows in zip(prepared, results, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -100,22 +110,28 @@ class _Prepared:
     compiled: Compiled
     binds: tuple[tuple[str, Callable | None], ...]  # in the SQL's order (SQLite's `?`s)
     results: tuple[Callable | None, ...] | None  # None: rows as the driver gives them
-
-    def values(self, params: dict) -> dict:
-        """The parameters by name (psycopg's `%(name)s`; each name once)."""
-        return dict(zip((name for name, _ in self.binds), self.positional(params), strict=True))
+    numbered: bytes = b""  # PostgreSQL: the SQL with libpq's $1, $2… placeholders
+    numbered_names: tuple[str, ...] = ()  # the parameter of each $n
 
     def positional(self, params: dict) -> list:
         """The parameters in order (SQLite's `?`)."""
         given = self.compiled.construct_params(params)
         return [_value(bind, given[name]) for name, bind in self.binds]
 
+    def in_order(self, params: dict) -> list:
+        """The parameters of `numbered`, $1 first."""
+        by_name = dict(zip((name for name, _ in self.binds), self.positional(params), strict=True))
+        return [by_name[name] for name in self.numbered_names]
+
     def rows(self, cursor) -> list:
         if cursor.description is None:
             return []
+        return self.converted(cursor.fetchall())
+
+    def converted(self, rows: list) -> list:
         if self.results is None:
-            return [tuple(row) for row in cursor.fetchall()]
-        return [_converted(self.results, row) for row in cursor.fetchall()]
+            return [tuple(row) for row in rows]
+        return [_converted(self.results, row) for row in rows]
 
 
 def _value(processor: Callable | None, value):
@@ -140,7 +156,29 @@ def _prepared(statement: Executable, dialect: Dialect) -> _Prepared:
             column.type.dialect_impl(dialect).result_processor(dialect, None)
             for column in statement.selected_columns
         )
-    return _Prepared(compiled.string, compiled, binds, results)
+    if dialect.name != "postgresql":
+        return _Prepared(compiled.string, compiled, binds, results)
+    numbered, numbered_names = _numbered(compiled.string, {name for name, _ in binds})
+    return _Prepared(compiled.string, compiled, binds, results, numbered, numbered_names)
+
+
+_PYFORMAT = re.compile(r"%\((\w+)\)s|%%")
+
+
+def _numbered(sql: str, names: set[str]) -> tuple[bytes, tuple[str, ...]]:
+    """psycopg's `%(name)s` placeholders as libpq's `$n` (a name used twice keeps its
+    number), `%%` as `%`; and the name of each number."""
+    order: dict[str, int] = {}
+
+    def number(match: re.Match) -> str:
+        name = match.group(1)
+        if name is None:
+            return "%"
+        if name not in names:
+            raise ValueError(f"unknown parameter {name!r} in {sql!r}")
+        return f"${order.setdefault(name, len(order) + 1)}"
+
+    return _PYFORMAT.sub(number, sql).encode(), tuple(order)
 
 
 def _on_sqlite(connection: Connection, steps: Sequence[Step]) -> list:

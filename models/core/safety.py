@@ -13,6 +13,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 DEFAULT_LEAK_WORDS = ("漏气", "泄漏", "泄露", "燃气味", "煤气味", "天然气味", "闻到气味", "跑气")
 ADVICE = (
@@ -43,13 +44,23 @@ class SafetyConfig:
 
 def reports_gas_leak(texts: Iterable[str], words: Iterable[str]) -> bool:
     """True when any of ``texts`` contains one of the leak ``words``."""
-    folded = [_fold(text) for text in texts]
-    return any(_fold(word) in text for word in words for text in folded if text)
+    return _mentions(texts, _folded_words(tuple(words)))
 
 
 def reports_leak(text: str, config: SafetyConfig) -> bool:
     """Whether one customer message mentions a leak or a smell of gas."""
-    return reports_gas_leak((text,), config.leak_words)
+    return _mentions((text,), _folded_words(config.leak_words))
+
+
+def _mentions(texts: Iterable[str], folded_words: tuple[str, ...]) -> bool:
+    folded = [_fold(text) for text in texts]
+    return any(word in text for word in folded_words for text in folded if text)
+
+
+@lru_cache(maxsize=8)
+def _folded_words(words: tuple[str, ...]) -> tuple[str, ...]:
+    """The leak words folded once per configuration, not at every message."""
+    return tuple(_fold(word) for word in words)
 
 
 def advice(config: SafetyConfig) -> str:

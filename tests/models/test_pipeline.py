@@ -157,3 +157,73 @@ def test_values_written_together_are_stored_as_sqlalchemy_stores_them(runtime):
         row = session.scalar(select(InboundMessage).where(InboundMessage.received_at == now))
         assert row is not None and row.received_at == now and row.late is False
         assert session.scalar(select(InboundMessage.id).where(InboundMessage.late)) is None
+
+
+def _prepared_here(session) -> set[str]:
+    return set(session.scalars(text("SELECT name FROM pg_prepared_statements")))
+
+
+def _postgres_only(runtime) -> None:
+    if runtime.engine.dialect.name != "postgresql":
+        pytest.skip("statements prepared on a PostgreSQL server")
+
+
+def test_each_statement_is_prepared_once_per_connection_and_reused(runtime):
+    _postgres_only(runtime)
+    step = Step(text("SELECT CAST(:n AS integer) * 2"), {"n": 3})
+    with transaction(runtime.sessions) as session:
+        assert run_together(session, [step]) == [[(6,)]]
+        first = _prepared_here(session)
+        assert run_together(session, [Step(step.statement, {"n": 5})]) == [[(10,)]]
+        assert run_together(session, [Step(step.statement, {"n": None})]) == [[(None,)]]
+        again = _prepared_here(session)
+    ours = {name for name in first if name.startswith("bihuan_")}
+    assert len(ours) == 1  # prepared in the first round trip
+    assert {name for name in again if name.startswith("bihuan_")} - ours != set()  # NULL: own
+    with transaction(runtime.sessions) as session:  # the same connection (LIFO pool)
+        assert run_together(session, [Step(step.statement, {"n": 7})]) == [[(14,)]]
+        assert ours <= _prepared_here(session)
+
+
+def test_a_statement_whose_preparation_was_aborted_is_prepared_next_time(runtime):
+    """A failure earlier in the round trip aborts the rest, preparations included: they are
+    not taken as done, so the same statements work on the next push."""
+    _postgres_only(runtime)
+    never_run = Step(text("SELECT CAST(:n AS integer) + 40"), {"n": 2})
+    with pytest.raises(IntegrityError):
+        with transaction(runtime.sessions) as session:
+            run_together(
+                session,
+                [Step(text("SELECT CAST(NULL AS integer) + CAST(:x AS integer)"), {"x": 1})]
+                + [Step(text("INSERT INTO push_nonces (nonce) VALUES (:n)"), {"n": "x"})]
+                + [never_run],
+            )
+    with transaction(runtime.sessions) as session:
+        assert run_together(session, [never_run]) == [[(42,)]]
+
+
+def test_statements_stay_prepared_through_a_rollback(runtime):
+    """A rolled-back push (psycopg would deallocate its own prepared statements then) leaves
+    the next push's statements working."""
+    _postgres_only(runtime)
+    step = Step(text("SELECT CAST(:n AS integer) - 1"), {"n": 10})
+    with transaction(runtime.sessions) as session:
+        assert run_together(session, [step]) == [[(9,)]]
+    with pytest.raises(IntegrityError):
+        with transaction(runtime.sessions) as session:
+            for _ in range(8):  # enough for a driver that prepares by itself after a few runs
+                session.execute(text("SELECT count(*) FROM push_nonces")).scalar()
+            session.execute(text("INSERT INTO push_nonces (nonce) VALUES ('x')"))
+    with transaction(runtime.sessions) as session:
+        assert run_together(session, [step]) == [[(9,)]]
+
+
+def test_a_value_the_driver_cannot_send_leaves_the_connection_usable(runtime):
+    """Values are converted before anything is sent: a bad one is an error of its own, not
+    a half-sent round trip."""
+    with pytest.raises(Exception) as raised:
+        with transaction(runtime.sessions) as session:
+            run_together(session, [Step(text("SELECT :x"), {"x": object()})])
+    assert not is_transient(raised.value)  # a bug to see, not a database to wait for
+    with transaction(runtime.sessions) as session:
+        assert run_together(session, [Step(text("SELECT 1 + :n"), {"n": 1})]) == [[(2,)]]
