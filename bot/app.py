@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Request
-from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from flask import Flask
 
 from bot.health import healthz
 from bot.inbox import Inbox
@@ -21,20 +20,17 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = None  # the webhook enforces its own limit (413)
     app.extensions["bihuan"] = runtime
-    app.extensions["bihuan.inbox"] = Inbox(runtime)
     if not runtime.settings.web.secret_key:
         _warn_per_process_secret()
     app.secret_key = runtime.secret
-    app.session_interface = NoSessionForPushes()
 
     from bot.api.views import register as register_api
     from bot.media_page import blueprint as media_page
     from bot.rate_page import blueprint as rate_page
     from bot.web import init_web
     from bot.web.setup import not_found_anywhere
-    from bot.webhook import blueprint as webhook
+    from bot.webhook import WithWebhook
 
-    app.register_blueprint(webhook)
     app.register_blueprint(rate_page)
     app.register_blueprint(media_page)
     init_web(app, runtime)
@@ -42,17 +38,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.add_url_rule("/healthz", "healthz", healthz)
     app.register_error_handler(404, not_found_anywhere)
     app.register_error_handler(405, not_found_anywhere)
+    app.wsgi_app = WithWebhook(app.wsgi_app, runtime, Inbox(runtime))
     return app
-
-
-class NoSessionForPushes(SecureCookieSessionInterface):
-    """WeChat's pushes carry no cookie and need no session: `/wechat` gets Flask's empty
-    read-only session, so no signed cookie is read or written for any push."""
-
-    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
-        if request.path == "/wechat":
-            return self.make_null_session(app)
-        return super().open_session(app, request)
 
 
 def _warn_per_process_secret() -> None:

@@ -19,17 +19,17 @@ import logging
 import socket
 import time
 
-from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import ClientDisconnected
+from werkzeug.wrappers import Request, Response
 
 from bot import wechat
-from bot.inbox import Nonce, Refused, ReplayedNonce
+from bot.inbox import Inbox, Nonce, Refused, ReplayedNonce
 from bot.runtime import Runtime
 from handlers.incoming import IncomingMessage
 from models.core import replies
 
 log = logging.getLogger(__name__)
-blueprint = Blueprint("wechat", __name__)
+PATH = "/wechat"
 MAX_REPLY_BYTES = replies.MAX_REPLY_BYTES
 
 
@@ -41,9 +41,35 @@ class Rejected(Exception):
         self.status, self.reason = status, reason
 
 
-@blueprint.get("/wechat")
-def verify_url() -> Response:
-    runtime: Runtime = current_app.extensions["bihuan"]
+class WithWebhook:
+    """WSGI: `/wechat` answered by the webhook on its own, every other path by the app.
+
+    The webhook needs nothing of Flask (no app or request context, session, login or
+    template machinery), so a push does not pay for them: the adapter is this class."""
+
+    def __init__(self, app, runtime: Runtime, inbox: Inbox) -> None:
+        self._app, self._runtime = app, runtime
+        self.inbox = inbox  # where pushes go (a test may give one with its own clock)
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") != PATH:
+            return self._app(environ, start_response)
+        response = self._answer(Request(environ))
+        return response(environ, start_response)
+
+    def _answer(self, request: Request) -> Response:
+        try:
+            if request.method == "POST":
+                return receive(self._runtime, self.inbox, request)
+            if request.method in ("GET", "HEAD"):
+                return verify_url(self._runtime, request)
+            return _plain("method not allowed", 405)
+        except Exception:  # noqa: BLE001 - a bug: logged, and WeChat sends the push again
+            log.exception("push to %s failed", PATH)
+            return _plain("internal error", 500)
+
+
+def verify_url(runtime: Runtime, request: Request) -> Response:
     args = request.args
     try:
         wechat.check_url_signature(
@@ -57,12 +83,10 @@ def verify_url() -> Response:
     return _plain(args.get("echostr", ""), 200)
 
 
-@blueprint.post("/wechat")
-def receive() -> Response:
-    runtime: Runtime = current_app.extensions["bihuan"]
+def receive(runtime: Runtime, inbox: Inbox, request: Request) -> Response:
     try:
-        body = _read_body(runtime)
-        return _receive(runtime, body)
+        body = _read_body(runtime, request)
+        return _receive(runtime, inbox, request, body)
     except Rejected as rejected:
         log.warning("rejected push: %s", rejected.reason)
         return _plain(rejected.reason, rejected.status)
@@ -79,7 +103,7 @@ def receive() -> Response:
         return _plain("busy, send again", 503)
 
 
-def _read_body(runtime: Runtime) -> bytes:
+def _read_body(runtime: Runtime, request: Request) -> bytes:
     """The body, at most `wechat.max_body_bytes`, cut off after `body_timeout_seconds` of
     silence from the client (behind gunicorn; nginx buffers bodies in production)."""
     config = runtime.settings.wechat
@@ -113,7 +137,7 @@ def _stop_reading(sock) -> None:
         pass
 
 
-def _receive(runtime: Runtime, body: bytes) -> Response:
+def _receive(runtime: Runtime, inbox: Inbox, request: Request, body: bytes) -> Response:
     args = request.args
     timestamp, nonce = args.get("timestamp", ""), args.get("nonce", "")
     config = runtime.settings.wechat
@@ -131,7 +155,7 @@ def _receive(runtime: Runtime, body: bytes) -> Response:
     fields = wechat.parse(xml)
     message = IncomingMessage.from_fields(fields)
     digest = hashlib.sha256(body).hexdigest()
-    reply = current_app.extensions["bihuan.inbox"].handle(message, xml, Nonce(nonce, digest))
+    reply = inbox.handle(message, xml, Nonce(nonce, digest))
     if not reply:
         return _plain("success", 200)
     reply_xml = wechat.text_reply_xml(

@@ -19,6 +19,7 @@ import hashlib
 import select
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from psycopg import errors, pq
 from psycopg.adapt import PyFormat, Transformer
@@ -54,8 +55,9 @@ def exchange(
         if pgconn.transaction_status == pq.TransactionStatus.IDLE:
             pgconn.send_query_params(BEGIN, None)
             kinds.append(("begin", None))
+        queued: set[bytes] = set()
         for query in bound:
-            kinds += _send(pgconn, query, prepared, {name for kind, name in kinds})
+            kinds += _send(pgconn, query, prepared, queued)
         if commit:
             pgconn.send_query_params(COMMIT, None)
             kinds.append(("commit", None))
@@ -94,15 +96,17 @@ def _send(pgconn, query: _Bound, prepared: dict, queued: set) -> list[tuple[str,
     kinds = []
     if query.name not in prepared and query.name not in queued:
         pgconn.send_prepare(query.name, query.sql, param_types=query.types)
+        queued.add(query.name)
         kinds.append(("prepare", query.name))
     pgconn.send_query_prepared(query.name, query.params, param_formats=query.formats)
     return [*kinds, ("query", query.name)]
 
 
-def _name(sql: bytes, types: Sequence[int]) -> bytes:
+@lru_cache(maxsize=256)
+def _name(sql: bytes, types: tuple[int, ...]) -> bytes:
     """The name of a statement prepared for these parameter types (a value given as NULL
     prepares another statement than the same value given as text)."""
-    digest = hashlib.blake2b(sql + repr(tuple(types)).encode(), digest_size=10).hexdigest()
+    digest = hashlib.blake2b(sql + repr(types).encode(), digest_size=10).hexdigest()
     return f"bihuan_{digest}".encode()
 
 

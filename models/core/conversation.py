@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from models.core import conversation_texts as texts
@@ -100,7 +100,17 @@ class Draft:
     urgent: bool = False
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {
+            "appeal_type": self.appeal_type,
+            "content": self.content,
+            "attachments": [dict(attachment) for attachment in self.attachments],
+            "address": self.address,
+            "latitude": self.latitude,
+            "longitude": self.longitude,
+            "name": self.name,
+            "phone": self.phone,
+            "urgent": self.urgent,
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> Draft:

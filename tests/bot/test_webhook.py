@@ -420,14 +420,38 @@ def test_contradictory_wechat_settings_stop_start_up(settings, values, key):
         settings.override(wechat=values)
 
 
-def test_a_push_reads_and_writes_no_cookie_session_but_the_office_does(client):
-    """Pushes carry no cookie: `/wechat` skips Flask's signed session (work on every push);
-    the back office keeps its sign-in session."""
-    from flask import request
+def test_a_push_is_answered_without_the_apps_cookie_session_or_hooks(wechat, app):
+    """`/wechat` is answered by the webhook alone: a push brings no cookie and gets none, and
+    none of the back office's per-request work runs for it."""
+    seen = []
+    app.before_request(lambda: seen.append("office"))
+    wechat.client.set_cookie("session", "anything")
+    assert "投诉" in wechat.text("o_cookie", "你好")
+    assert "Set-Cookie" not in wechat.last_response.headers and seen == []
+    wechat.client.get("/login")
+    assert seen == ["office"]
 
-    app = client.application
-    sessions = app.session_interface
-    with app.test_request_context("/wechat", method="POST"):
-        assert sessions.is_null_session(sessions.open_session(app, request))
-    with app.test_request_context("/login"):
-        assert not sessions.is_null_session(sessions.open_session(app, request))
+
+def test_other_methods_on_the_webhook_are_405(client):
+    response = client.put("/wechat", data=b"<xml/>")
+    assert response.status_code == 405
+    assert response.get_data(as_text=True) == "method not allowed"
+
+
+def test_a_bug_outside_the_inbox_is_a_logged_500_and_the_next_push_is_answered(
+    wechat, monkeypatch, caplog
+):
+    """A crash before the push reaches the inbox (nothing recorded): 500, so WeChat sends it
+    again, with the traceback in the log."""
+    from handlers.incoming import IncomingMessage
+
+    real = IncomingMessage.from_fields
+
+    def broken(_fields):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(IncomingMessage, "from_fields", broken)
+    response = wechat.post_xml(wechat_module_xml(wechat.message("o_bug", "text", Content="你好")))
+    assert response.status_code == 500 and "boom" in caplog.text
+    monkeypatch.setattr(IncomingMessage, "from_fields", real)
+    assert "投诉" in wechat.text("o_bug", "你好")

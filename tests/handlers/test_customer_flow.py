@@ -113,7 +113,7 @@ def test_no_tickets_yet(wechat):
 def test_idle_conversation_expires_and_the_next_message_says_so(wechat, runtime, app):
     wechat.click("o_idle", "COMPLAINT_NEW")
     later = datetime.now(UTC) + timedelta(minutes=runtime.settings.conversation.idle_minutes + 1)
-    app.extensions["bihuan.inbox"] = Inbox(runtime, clock=lambda: later)
+    app.wsgi_app.inbox = Inbox(runtime, clock=lambda: later)
     reply = wechat.text("o_idle", "1")
     assert "30" in reply and "我要投诉" in reply
     assert runtime.conversations.get("o_idle") is None

@@ -2,7 +2,7 @@
 
 import json
 import re
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -649,8 +649,10 @@ def test_draft_round_trips_through_json():
         longitude=2.5,
         name="张",
         phone="0558-2703802",
+        urgent=True,
     )
     assert Draft.from_dict(json.loads(json.dumps(draft.to_dict()))) == draft
+    assert set(draft.to_dict()) == {f.name for f in fields(Draft)}  # none left out
 
 
 # --- purity ----------------------------------------------------------------------------------
