@@ -165,11 +165,14 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error."""
+    """One unit of work: commit on success, roll back on any error. (A unit that committed
+    itself, as a push's last round trip does, and changed nothing since, has nothing left to
+    commit.)"""
     session = factory()
     try:
         yield session
-        session.commit()
+        if session.in_transaction():  # any change since, even to a loaded row, begins one
+            session.commit()
     except BaseException:
         session.rollback()
         raise

@@ -227,3 +227,21 @@ def test_a_value_the_driver_cannot_send_leaves_the_connection_usable(runtime):
     assert not is_transient(raised.value)  # a bug to see, not a database to wait for
     with transaction(runtime.sessions) as session:
         assert run_together(session, [Step(text("SELECT 1 + :n"), {"n": 1})]) == [[(2,)]]
+
+
+def test_what_a_unit_changes_after_committing_itself_is_still_committed(runtime):
+    """`transaction` skips its own COMMIT only when nothing is left: rows added after the
+    push's last round trip committed are kept."""
+    now = datetime.now(UTC)
+    with transaction(runtime.sessions) as session:
+        session.add(InboundMessage(**_push("k0", "o_c", now)))
+    with transaction(runtime.sessions) as session:
+        earlier = session.scalar(select(InboundMessage).where(InboundMessage.dedupe_key == "k0"))
+        inbound.record_handled_and_commit(session, [], **_push("k1", "o_c", now))
+        earlier.reply = "改过"  # a row loaded before the commit, changed after it
+    assert _keys(runtime) == ["k0", "k1"]
+    with runtime.sessions() as session:
+        assert (
+            session.scalar(select(InboundMessage.reply).where(InboundMessage.dedupe_key == "k0"))
+            == "改过"
+        )
