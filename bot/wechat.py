@@ -13,6 +13,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from xml.etree import ElementTree
 
 import requests
 from wechatpy import WeChatClient
@@ -92,26 +93,40 @@ def encrypt_reply(
 def parse(xml: str | bytes) -> dict[str, str]:
     """The fields of a push as strings; BadMessage for anything malformed.
 
-    Entities are refused (XXE, billion laughs); a push needs a sender and a type.
+    A push is one `<xml>` element of flat fields: each child's text, stripped; a child with
+    attributes or children of its own, or a name given twice, reads as "" (WeChat's nested
+    fields are not used). A document type is refused (entities: XXE, billion laughs); a push
+    needs a sender and a type.
     """
     fields = _parse_xml(xml)
     for required in ("FromUserName", "MsgType"):
-        if not isinstance(fields.get(required), str) or not fields[required]:
+        if not fields.get(required):
             raise BadMessage(f"missing {required}")
-    return {name: value if isinstance(value, str) else "" for name, value in fields.items()}
-
-
-def _parse_xml(body: str | bytes) -> dict:
-    import xmltodict
-
-    try:
-        text = body.decode("utf-8") if isinstance(body, bytes) else body
-        fields = xmltodict.parse(text, disable_entities=True)["xml"]
-    except Exception as exc:  # noqa: BLE001 - ExpatError, ValueError (entities), KeyError...
-        raise BadMessage(f"malformed XML: {type(exc).__name__}") from exc
-    if not isinstance(fields, dict):
-        raise BadMessage("empty xml element")
     return fields
+
+
+def _parse_xml(body: str | bytes) -> dict[str, str]:
+    try:
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        root = _refusing_doctypes(data)
+    except (ElementTree.ParseError, UnicodeError) as exc:
+        raise BadMessage(f"malformed XML: {type(exc).__name__}") from exc
+    if root.tag != "xml":
+        raise BadMessage("the root element is not <xml>")
+    fields: dict[str, str] = {}
+    for child in root:
+        flat = not len(child) and not child.attrib and child.tag not in fields
+        fields[child.tag] = (child.text or "").strip() if flat else ""
+    return fields
+
+
+def _refusing_doctypes(data: bytes) -> ElementTree.Element:
+    """The document's root. A document type declaration, where entities are declared, is
+    refused before parsing; it can only come before the root element, so text inside the
+    fields that reads like one is no matter."""
+    if b"<!DOCTYPE" in data.split(b"<xml", 1)[0]:
+        raise BadMessage("malformed XML: a document type is not allowed")
+    return ElementTree.fromstring(data, parser=ElementTree.XMLParser(encoding="utf-8"))
 
 
 def text_reply_xml(to_user: str, from_user: str, content: str) -> str:

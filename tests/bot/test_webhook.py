@@ -455,3 +455,35 @@ def test_a_bug_outside_the_inbox_is_a_logged_500_and_the_next_push_is_answered(
     assert response.status_code == 500 and "boom" in caplog.text
     monkeypatch.setattr(IncomingMessage, "from_fields", real)
     assert "投诉" in wechat.text("o_bug", "你好")
+
+
+def test_a_push_reads_as_its_flat_fields():
+    """Each field's text, stripped (CDATA or not, entities of XML's own resolved); a field with
+    children, attributes or a name given twice reads as ""; text that looks like a document
+    type inside a field is only text."""
+    fields = wechat.parse(
+        "<?xml version='1.0' encoding='GBK'?>\n<xml>\n"
+        "  <FromUserName><![CDATA[o1]]></FromUserName><MsgType>event</MsgType>\n"
+        "  <Content><![CDATA[  你好 <!DOCTYPE x> ]]></Content><Amp>a &amp; b &lt;c&gt;</Amp>\n"
+        "  <ScanCodeInfo><ScanType>qrcode</ScanType></ScanCodeInfo><Empty/>\n"
+        "  <Dup>a</Dup><Dup>b</Dup><Attr a='1'>x</Attr><Parts>a<![CDATA[b]]>c</Parts>\n"
+        "</xml>"
+    )
+    assert fields == {
+        "FromUserName": "o1",
+        "MsgType": "event",
+        "Content": "你好 <!DOCTYPE x>",
+        "Amp": "a & b <c>",
+        "ScanCodeInfo": "",
+        "Empty": "",
+        "Dup": "",
+        "Attr": "",
+        "Parts": "abc",
+    }
+
+
+def test_a_push_whose_root_is_not_xml_is_400(wechat):
+    response = wechat.post_xml(
+        b"<root><FromUserName>o</FromUserName><MsgType>text</MsgType></root>"
+    )
+    assert response.status_code == 400
