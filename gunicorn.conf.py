@@ -22,12 +22,16 @@ Why these values (issue 10):
   connections to us.
 - Tight request limits: WeChat's query string and headers are short.
 - No preload: each worker builds its own engine and Redis connection after the fork.
-- post_worker_init: every log handler masks phone numbers (`bot.logs`), and the worker
-  starts its replayer of the local spool (`bot.replay.start_spool_replayer`).
+- post_worker_init: every log handler masks phone numbers (`bot.logs`), the worker starts
+  its replayer of the local spool (`bot.replay.start_spool_replayer`), and what start-up
+  built (modules, the app, engine and pools: some 170,000 objects) is frozen out of the
+  garbage collector's full passes, which otherwise stopped a worker for 60-90 ms every few
+  thousand pushes (`gc.freeze`).
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
@@ -58,6 +62,8 @@ def post_worker_init(worker) -> None:
     setup_logging(runtime.settings.app.log_level)
     worker.bihuan_stop = threading.Event()
     start_spool_replayer(runtime, worker.bihuan_stop)
+    gc.collect()  # what start-up left behind, then the rest is never scanned again
+    gc.freeze()
 
 
 def worker_exit(_server, worker) -> None:

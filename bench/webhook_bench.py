@@ -5,7 +5,8 @@ taken in turn (a noisy moment of the machine falls on all alike). wrk sends sign
 text pushes from many openids, every push with its own nonce, signature and MsgId (so
 Bihuan's replay and de-duplication checks do real work, never a cached answer). Servers:
 
-- Bihuan (`bot.app:create_app()`), on SQLite + the in-process queue, and on PostgreSQL + Redis;
+- Bihuan (`bot.app:create_app()` with its own worker hooks from `gunicorn.conf.py`), on SQLite
+  with the in-process queue, and on PostgreSQL + Redis;
 - a WeRoBot bot with its SQLite session store, one session write a message (`bench/peers`);
 - a bare Flask + wechatpy echo (`bench/peers`), the floor.
 
@@ -52,6 +53,7 @@ class Server:
     app: str
     chdir: Path
     env: dict[str, str] = field(default_factory=dict)
+    own_hooks: bool = False  # the project's worker start-up and exit hooks (Bihuan's)
 
 
 @dataclass
@@ -100,7 +102,7 @@ def servers(setup: str, args: argparse.Namespace) -> list[Server]:
     migrate(bihuan)
     peer = {"BENCH_TOKEN": TOKEN, "BENCH_SESSION_FILE": str(work / "werobot.sqlite3")}
     found = [
-        Server("Bihuan", "bot.app:create_app()", ROOT, bihuan),
+        Server("Bihuan", "bot.app:create_app()", ROOT, bihuan, own_hooks=True),
         Server("WeRoBot + SQLite sessions", "werobot_bot:app", BENCH / "peers", peer),
     ]
     if setup == "sqlite":
@@ -171,10 +173,18 @@ def _start(server: Server) -> tuple[int, subprocess.Popen]:
     return port, start_gunicorn(server, port)
 
 
+_OWN_HOOKS = """import runpy
+_project = runpy.run_path("{conf}")
+post_worker_init, worker_exit = _project["post_worker_init"], _project["worker_exit"]
+"""
+
+
 def start_gunicorn(server: Server, port: int) -> subprocess.Popen:
-    # The same plain settings for every server: one sync worker, no project gunicorn.conf.py.
+    # The same plain settings for every server: one sync worker, none of the project's
+    # gunicorn.conf.py but, for Bihuan, its worker hooks (as deployed: log masking, the spool
+    # replayer, the start-up heap frozen out of the garbage collector's full passes).
     config = Path(tempfile.mkdtemp()) / "bench_gunicorn.conf.py"
-    config.write_text("")
+    config.write_text(_OWN_HOOKS.format(conf=ROOT / "gunicorn.conf.py") if server.own_hooks else "")
     command = [
         sys.executable, "-m", "gunicorn", "--config", str(config), "-w", "1", "-k", "sync",
         "-b", f"127.0.0.1:{port}", "--log-level", "warning", server.app,
