@@ -164,6 +164,28 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
+def connected_transaction(engine: Engine, factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One unit of work on a connection taken for it: commit on success, roll back on any
+    error. The session is bound to that connection and keeps no transaction of its own until
+    the ORM is used, so a unit of Core statements (`models.pipeline`) pays for none of the
+    ORM's bookkeeping; what it did use of the ORM is flushed before the COMMIT."""
+    with engine.connect() as connection:
+        outer = connection.begin()
+        session = factory(bind=connection, join_transaction_mode="rollback_only")
+        try:
+            yield session
+            session.flush()
+            if outer.is_active:  # not committed already by the unit's last round trip
+                outer.commit()
+        except BaseException:
+            if outer.is_active:
+                outer.rollback()
+            raise
+        finally:
+            session.close()
+
+
+@contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error. (A unit that committed
     itself, as a push's last round trip does, and changed nothing since, has nothing left to

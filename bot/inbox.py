@@ -40,7 +40,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot import wechat
-from bot.db import check_deadline, deadline, is_transient, seconds_left, transaction
+from bot.db import (
+    check_deadline,
+    connected_transaction,
+    deadline,
+    is_transient,
+    seconds_left,
+    transaction,
+)
 from bot.runtime import Runtime
 from bot.spool import Spool
 from handlers import customer_texts
@@ -145,7 +152,8 @@ class Inbox:
     def _at_once(self, message: IncomingMessage, xml: str, nonce: Nonce | None) -> Finished | None:
         received_at, key = self._clock(), message.dedupe_key()
         try:
-            with transaction(self._runtime.sessions) as session:
+            runtime = self._runtime
+            with connected_transaction(runtime.engine, runtime.sessions) as session:
                 opened = self._open(session, message, key, nonce, received_at)
                 known = _known(opened.seen)
                 if known is not PROCEED:

@@ -51,16 +51,20 @@ def run_together(session: Session, steps: Sequence[Step], *, commit: bool = Fals
     `commit`, the transaction is committed after the last step in the same round trip; the
     session's own commit then finds nothing left to do (flush the session first: ORM
     changes still pending would otherwise be written after this COMMIT)."""
-    connection = session.connection()
+    own = session.bind if isinstance(session.bind, Connection) else None
+    connection = own if own is not None else session.connection()
     driver = _pipelined_driver(connection)
     if driver is not None:
-        return _in_pipeline(connection, driver, steps, commit)
+        rows = _in_pipeline(connection, driver, steps, commit)
+        if commit and own is not None:
+            own.commit()  # ends the connection's transaction, already committed on the server
+        return rows
     if connection.dialect.name == "sqlite":
         rows = _on_sqlite(connection, steps)
     else:
         rows = [_rows(connection.execute(step.statement, step.params)) for step in steps]
     if commit:
-        session.commit()
+        (own or session).commit()
     return rows
 
 

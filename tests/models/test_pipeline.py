@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
-from bot.db import is_transient, transaction
+from bot.db import connected_transaction, is_transient, transaction
 from models import chat_state, inbound
 from models.inbound import InboundMessage
 from models.pipeline import Step, run_together
@@ -245,3 +245,21 @@ def test_what_a_unit_changes_after_committing_itself_is_still_committed(runtime)
             session.scalar(select(InboundMessage.reply).where(InboundMessage.dedupe_key == "k0"))
             == "改过"
         )
+
+
+def test_a_unit_on_its_own_connection_commits_core_and_orm_together_or_nothing(runtime):
+    """`connected_transaction`, a push's unit: its ORM rows and its Core round trips commit
+    together; an error rolls back both."""
+    now = datetime.now(UTC)
+    with pytest.raises(RuntimeError):
+        with connected_transaction(runtime.engine, runtime.sessions) as session:
+            session.add(InboundMessage(**_push("k_orm", "o_u", now)))
+            session.flush()  # written, not committed
+            inbound.open_push(session, "o_u", "k_core", now, ("n_u", "d"))
+            raise RuntimeError("a handler's bug")
+    assert _keys(runtime) == []
+    with connected_transaction(runtime.engine, runtime.sessions) as session:
+        inbound.open_push(session, "o_u", "k_core", now, ("n_u", "d"))
+        session.add(InboundMessage(**_push("k_orm", "o_u", now)))
+        inbound.record_handled_and_commit(session, [], **_push("k_core", "o_u", now))
+    assert sorted(_keys(runtime)) == ["k_core", "k_orm"]
