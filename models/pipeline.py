@@ -97,10 +97,12 @@ def _in_pipeline(connection: Connection, driver, steps: Sequence[Step], commit: 
     try:
         results = libpq.exchange(driver, queries, on_server, commit=commit)
     except connection.dialect.loaded_dbapi.Error as error:
-        if getattr(error, "sqlstate", None) == UNKNOWN_STATEMENT:  # deallocated by someone
-            on_server.clear()  # prepared again on the connection's next use
+        # A statement we prepared is gone (deallocated behind our back): what we know of
+        # this connection is wrong, so it is dropped like a lost one (the push is retried
+        # on another; the error is transient).
+        unknown = getattr(error, "sqlstate", None) == UNKNOWN_STATEMENT
         statement = "; ".join(plan.sql for plan in prepared)  # for the error's message only
-        raise _wrapped(connection, statement, error) from error
+        raise _wrapped(connection, statement, error, drop=unknown) from error
     return [plan.converted(rows) for plan, rows in zip(prepared, results, strict=True)]
 
 
@@ -203,11 +205,13 @@ def _on_sqlite(connection: Connection, steps: Sequence[Step]) -> list:
     return results
 
 
-def _wrapped(connection: Connection, statement: str, error: Exception) -> BaseException:
-    """SQLAlchemy's exception for a driver's error; a lost connection is invalidated, so that
-    the pool does not hand it out again."""
+def _wrapped(
+    connection: Connection, statement: str, error: Exception, drop: bool = False
+) -> BaseException:
+    """SQLAlchemy's exception for a driver's error; a lost connection (or one to `drop`) is
+    invalidated, so that the pool does not hand it out again."""
     dialect = connection.dialect
-    lost = dialect.is_disconnect(error, connection.connection.dbapi_connection, None)
+    lost = drop or dialect.is_disconnect(error, connection.connection.dbapi_connection, None)
     if lost:
         connection.invalidate(error)
     return DBAPIError.instance(

@@ -263,3 +263,21 @@ def test_a_unit_on_its_own_connection_commits_core_and_orm_together_or_nothing(r
         session.add(InboundMessage(**_push("k_orm", "o_u", now)))
         inbound.record_handled_and_commit(session, [], **_push("k_core", "o_u", now))
     assert sorted(_keys(runtime)) == ["k_core", "k_orm"]
+
+
+def test_statements_deallocated_behind_its_back_drop_the_connection_not_the_push(runtime):
+    """If a statement prepared on a connection is gone, the error is transient (the push
+    takes another path) and the connection is not used again."""
+    _postgres_only(runtime)
+    step = Step(text("SELECT CAST(:n AS integer) * 3"), {"n": 2})
+    with transaction(runtime.sessions) as session:
+        assert run_together(session, [step]) == [[(6,)]]
+        pid = session.execute(text("SELECT pg_backend_pid()")).scalar()
+        session.connection().connection.driver_connection.execute("DEALLOCATE ALL")
+    with pytest.raises(Exception) as raised:
+        with transaction(runtime.sessions) as session:
+            run_together(session, [step])
+    assert is_transient(raised.value)
+    with transaction(runtime.sessions) as session:
+        assert run_together(session, [step]) == [[(6,)]]
+        assert session.execute(text("SELECT pg_backend_pid()")).scalar() != pid
