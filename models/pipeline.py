@@ -117,7 +117,7 @@ class _Prepared:
     binds: tuple[tuple[str, Callable | None], ...]  # in the SQL's order (SQLite's `?`s)
     results: tuple[Callable | None, ...] | None  # None: rows as the driver gives them
     numbered: bytes = b""  # PostgreSQL: the SQL with libpq's $1, $2… placeholders
-    numbered_names: tuple[str, ...] = ()  # the parameter of each $n
+    numbered_from: tuple[int, ...] = ()  # for each $n, its parameter's place in `binds`
 
     def positional(self, params: dict) -> list:
         """The parameters in order (SQLite's `?`)."""
@@ -126,8 +126,8 @@ class _Prepared:
 
     def in_order(self, params: dict) -> list:
         """The parameters of `numbered`, $1 first."""
-        by_name = dict(zip((name for name, _ in self.binds), self.positional(params), strict=True))
-        return [by_name[name] for name in self.numbered_names]
+        values = self.positional(params)
+        return [values[place] for place in self.numbered_from]
 
     def rows(self, cursor) -> list:
         if cursor.description is None:
@@ -164,8 +164,10 @@ def _prepared(statement: Executable, dialect: Dialect) -> _Prepared:
         )
     if dialect.name != "postgresql":
         return _Prepared(compiled.string, compiled, binds, results)
-    numbered, numbered_names = _numbered(compiled.string, {name for name, _ in binds})
-    return _Prepared(compiled.string, compiled, binds, results, numbered, numbered_names)
+    places = {name: place for place, (name, _) in enumerate(binds)}
+    numbered, names = _numbered(compiled.string, set(places))
+    numbered_from = tuple(places[name] for name in names)
+    return _Prepared(compiled.string, compiled, binds, results, numbered, numbered_from)
 
 
 _PYFORMAT = re.compile(r"%\((\w+)\)s|%%")
