@@ -84,12 +84,16 @@ class Spool:
         _fsync_directory(self.directory)
 
     def count(self) -> int:
-        return sum(1 for _ in self._paths())
+        return len(self._names())
 
     def holds(self, openid: str) -> bool:
-        """Whether an earlier push of this sender is still waiting here."""
+        """Whether an earlier push of this sender is still waiting here (asked at every
+        push: one directory listing, and nothing more while the spool is empty)."""
+        names = self._names()
+        if not names:
+            return False
         tail = f"-{_sender(openid)}{SUFFIX}"
-        return any(path.name.endswith(tail) for path in self._paths())
+        return any(name.endswith(tail) for name in names)
 
     def entries(self) -> Iterator[SpooledPush]:
         """The waiting pushes, oldest first (unreadable files are skipped and logged)."""
@@ -126,13 +130,14 @@ class Spool:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _paths(self) -> Iterator[Path]:
+        return (self.directory / name for name in self._names())
+
+    def _names(self) -> list[str]:
+        """The names of the spooled pushes (none while the directory does not exist)."""
         try:
-            with os.scandir(self.directory) as found:
-                for entry in found:
-                    if entry.name.endswith(SUFFIX):
-                        yield Path(entry.path)
+            return [name for name in os.listdir(self.directory) if name.endswith(SUFFIX)]
         except FileNotFoundError:
-            return
+            return []
 
 
 def _sender(openid: str) -> str:

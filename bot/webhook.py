@@ -18,9 +18,11 @@ import hashlib
 import logging
 import socket
 import time
-
-from werkzeug.exceptions import ClientDisconnected
-from werkzeug.wrappers import Request, Response
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cache
+from http import HTTPStatus
+from urllib.parse import parse_qsl
 
 from bot import wechat
 from bot.inbox import Inbox, Nonce, Refused, ReplayedNonce
@@ -31,6 +33,8 @@ from models.core import replies
 log = logging.getLogger(__name__)
 PATH = "/wechat"
 MAX_REPLY_BYTES = replies.MAX_REPLY_BYTES
+ALLOWED = "GET, HEAD, POST"
+PLAIN, XML = "text/plain; charset=utf-8", "application/xml; charset=utf-8"
 
 
 class Rejected(Exception):
@@ -41,36 +45,64 @@ class Rejected(Exception):
         self.status, self.reason = status, reason
 
 
+@dataclass(frozen=True)
+class Answer:
+    """An HTTP answer of the webhook: status, body text and its media type."""
+
+    status: int
+    text: str
+    content_type: str = PLAIN
+
+
 class WithWebhook:
     """WSGI: `/wechat` answered by the webhook on its own, every other path by the app.
 
-    The webhook needs nothing of Flask (no app or request context, session, login or
-    template machinery), so a push does not pay for them: the adapter is this class."""
+    The webhook needs nothing of a framework (no app or request context, session, login or
+    template machinery, not even a request object): a push is the WSGI environ, read once,
+    and its answer one string. The adapter is this class."""
 
     def __init__(self, app, runtime: Runtime, inbox: Inbox) -> None:
         self._app, self._runtime = app, runtime
         self.inbox = inbox  # where pushes go (a test may give one with its own clock)
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         if environ.get("PATH_INFO") != PATH:
             return self._app(environ, start_response)
-        response = self._answer(Request(environ))
-        return response(environ, start_response)
+        method = environ.get("REQUEST_METHOD", "GET")
+        answer = self._answer(method, environ)
+        body = answer.text.encode("utf-8")
+        headers = [("Content-Type", answer.content_type), ("Content-Length", str(len(body)))]
+        if answer.status == 405:
+            headers.append(("Allow", ALLOWED))
+        start_response(_status_line(answer.status), headers)
+        return [] if method == "HEAD" else [body]
 
-    def _answer(self, request: Request) -> Response:
+    def _answer(self, method: str, environ: dict) -> Answer:
         try:
-            if request.method == "POST":
-                return receive(self._runtime, self.inbox, request)
-            if request.method in ("GET", "HEAD"):
-                return verify_url(self._runtime, request)
-            return _plain("method not allowed", 405)
+            if method == "POST":
+                return receive(self._runtime, self.inbox, environ)
+            if method in ("GET", "HEAD"):
+                return verify_url(self._runtime, query(environ))
+            return Answer(405, "method not allowed")
         except Exception:  # noqa: BLE001 - a bug: logged, and WeChat sends the push again
             log.exception("push to %s failed", PATH)
-            return _plain("internal error", 500)
+            return Answer(500, "internal error")
 
 
-def verify_url(runtime: Runtime, request: Request) -> Response:
-    args = request.args
+@cache
+def _status_line(status: int) -> str:
+    return f"{status} {HTTPStatus(status).phrase}"
+
+
+def query(environ: dict) -> dict[str, str]:
+    """The query string's parameters; the first value of a name given twice."""
+    args: dict[str, str] = {}
+    for name, value in parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True):
+        args.setdefault(name, value)
+    return args
+
+
+def verify_url(runtime: Runtime, args: dict[str, str]) -> Answer:
     try:
         wechat.check_url_signature(
             runtime.settings.wechat.token,
@@ -79,51 +111,72 @@ def verify_url(runtime: Runtime, request: Request) -> Response:
             args.get("nonce", ""),
         )
     except wechat.BadSignature:
-        return _plain("invalid signature", 403)
-    return _plain(args.get("echostr", ""), 200)
+        return Answer(403, "invalid signature")
+    return Answer(200, args.get("echostr", ""))
 
 
-def receive(runtime: Runtime, inbox: Inbox, request: Request) -> Response:
+def receive(runtime: Runtime, inbox: Inbox, environ: dict) -> Answer:
     try:
-        body = _read_body(runtime, request)
-        return _receive(runtime, inbox, request, body)
+        body = _read_body(runtime, environ)
+        return _receive(runtime, inbox, query(environ), body)
     except Rejected as rejected:
         log.warning("rejected push: %s", rejected.reason)
-        return _plain(rejected.reason, rejected.status)
+        return Answer(rejected.status, rejected.reason)
     except wechat.BadSignature:
-        return _plain("invalid signature", 403)
+        return Answer(403, "invalid signature")
     except ReplayedNonce:
         log.warning("rejected push: nonce reused with another body")
-        return _plain("nonce already used", 403)
+        return Answer(403, "nonce already used")
     except wechat.BadMessage as exc:
         log.warning("rejected push: %s", exc)
-        return _plain(f"bad message: {exc}", 400)
+        return Answer(400, f"bad message: {exc}")
     except Refused:
         log.error("push refused: neither the database nor the spool can keep it")
-        return _plain("busy, send again", 503)
+        return Answer(503, "busy, send again")
 
 
-def _read_body(runtime: Runtime, request: Request) -> bytes:
+def _read_body(runtime: Runtime, environ: dict) -> bytes:
     """The body, at most `wechat.max_body_bytes`, cut off after `body_timeout_seconds` of
-    silence from the client (behind gunicorn; nginx buffers bodies in production)."""
+    silence from the client (behind gunicorn; nginx buffers bodies in production). A body
+    with neither a length nor an end the server marks (chunked) is empty, as in werkzeug."""
     config = runtime.settings.wechat
     limit = config.max_body_bytes
-    if request.content_length is not None and request.content_length > limit:
+    length = _content_length(environ)
+    if length is not None and length > limit:
         raise Rejected(413, "body too large")
-    sock = request.environ.get("gunicorn.socket")
+    if length is None and not environ.get("wsgi.input_terminated"):
+        return b""
+    wanted = limit + 1 if length is None else length
+    sock = environ.get("gunicorn.socket")
     if sock is not None:
         sock.settimeout(config.body_timeout_seconds)
     try:
-        body = request.stream.read(limit + 1)
-    except (OSError, ClientDisconnected) as exc:
+        body = environ["wsgi.input"].read(wanted)
+    except OSError as exc:
         _stop_reading(sock)
         raise Rejected(408, "body not received in time") from exc
     finally:
         if sock is not None:
             sock.settimeout(None)
+    if length is not None and len(body) < length:
+        raise Rejected(408, "body not received in full")
     if len(body) > limit:
         raise Rejected(413, "body too large")
     return body
+
+
+def _content_length(environ: dict) -> int | None:
+    """The declared length of the body; None when absent, 400 when not a length."""
+    given = environ.get("CONTENT_LENGTH", "")
+    if not given:
+        return None
+    try:
+        length = int(given)
+    except ValueError as exc:
+        raise Rejected(400, "invalid Content-Length") from exc
+    if length < 0:
+        raise Rejected(400, "invalid Content-Length")
+    return length
 
 
 def _stop_reading(sock) -> None:
@@ -137,8 +190,7 @@ def _stop_reading(sock) -> None:
         pass
 
 
-def _receive(runtime: Runtime, inbox: Inbox, request: Request, body: bytes) -> Response:
-    args = request.args
+def _receive(runtime: Runtime, inbox: Inbox, args: dict[str, str], body: bytes) -> Answer:
     timestamp, nonce = args.get("timestamp", ""), args.get("nonce", "")
     config = runtime.settings.wechat
     wechat.check_url_signature(config.token, args.get("signature", ""), timestamp, nonce)
@@ -157,7 +209,7 @@ def _receive(runtime: Runtime, inbox: Inbox, request: Request, body: bytes) -> R
     digest = hashlib.sha256(body).hexdigest()
     reply = inbox.handle(message, xml, Nonce(nonce, digest))
     if not reply:
-        return _plain("success", 200)
+        return Answer(200, "success")
     reply_xml = wechat.text_reply_xml(
         message.openid, fields.get("ToUserName", ""), clip_reply(reply)
     )
@@ -165,7 +217,7 @@ def _receive(runtime: Runtime, inbox: Inbox, request: Request, body: bytes) -> R
         reply_xml = wechat.encrypt_reply(
             reply_xml, runtime.aes_keys(), aes_key, nonce, str(int(time.time()))
         )
-    return Response(reply_xml, status=200, mimetype="application/xml")
+    return Answer(200, reply_xml, XML)
 
 
 def _check_fresh(timestamp: str, max_skew: int) -> None:
@@ -194,7 +246,3 @@ def _utf8(body: bytes) -> str:
         return body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise wechat.BadMessage("body is not UTF-8") from exc
-
-
-def _plain(text: str, status: int) -> Response:
-    return Response(text, status=status, mimetype="text/plain")

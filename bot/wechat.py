@@ -19,7 +19,6 @@ import requests
 from wechatpy import WeChatClient
 from wechatpy.crypto import PrpCrypto, WeChatCrypto
 from wechatpy.exceptions import WeChatClientException
-from wechatpy.replies import TextReply
 
 
 class BadSignature(Exception):
@@ -130,10 +129,18 @@ def _refusing_doctypes(data: bytes) -> ElementTree.Element:
 
 
 def text_reply_xml(to_user: str, from_user: str, content: str) -> str:
-    """A passive text reply. A "]]>" in the text would end the CDATA section: split it."""
-    safe = content.replace("]]>", "]]]]><![CDATA[>")
-    reply = TextReply(target=to_user, source=from_user, content=safe)
-    return reply.render()
+    """A passive text reply, in WeChat's documented form. A "]]>" in a value would end its
+    CDATA section: it is split across two."""
+    return (
+        f"<xml><ToUserName>{_cdata(to_user)}</ToUserName>"
+        f"<FromUserName>{_cdata(from_user)}</FromUserName>"
+        f"<CreateTime>{int(time.time())}</CreateTime>"
+        f"<MsgType><![CDATA[text]]></MsgType><Content>{_cdata(content)}</Content></xml>"
+    )
+
+
+def _cdata(text: str) -> str:
+    return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
 
 
 def random_nonce() -> str:

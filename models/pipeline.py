@@ -116,13 +116,17 @@ class _Prepared:
     compiled: Compiled
     binds: tuple[tuple[str, Callable | None], ...]  # in the SQL's order (SQLite's `?`s)
     results: tuple[Callable | None, ...] | None  # None: rows as the driver gives them
+    names: frozenset[str]  # of `binds`
     numbered: bytes = b""  # PostgreSQL: the SQL with libpq's $1, $2… placeholders
     numbered_from: tuple[int, ...] = ()  # for each $n, its parameter's place in `binds`
 
     def positional(self, params: dict) -> list:
-        """The parameters in order (SQLite's `?`)."""
-        given = self.compiled.construct_params(params)
-        return [_value(bind, given[name]) for name, bind in self.binds]
+        """The parameters in order (SQLite's `?`). When `params` names them all, straight
+        from it; otherwise SQLAlchemy fills in the values the statement carries itself."""
+        given = params if params.keys() >= self.names else self.compiled.construct_params(params)
+        return [
+            given[name] if process is None else process(given[name]) for name, process in self.binds
+        ]
 
     def in_order(self, params: dict) -> list:
         """The parameters of `numbered`, $1 first."""
@@ -163,11 +167,13 @@ def _prepared(statement: Executable, dialect: Dialect) -> _Prepared:
             for column in statement.selected_columns
         )
     if dialect.name != "postgresql":
-        return _Prepared(compiled.string, compiled, binds, results)
+        return _Prepared(compiled.string, compiled, binds, results, frozenset(names))
     places = {name: place for place, (name, _) in enumerate(binds)}
     numbered, names = _numbered(compiled.string, set(places))
     numbered_from = tuple(places[name] for name in names)
-    return _Prepared(compiled.string, compiled, binds, results, numbered, numbered_from)
+    return _Prepared(
+        compiled.string, compiled, binds, results, frozenset(places), numbered, numbered_from
+    )
 
 
 _PYFORMAT = re.compile(r"%\((\w+)\)s|%%")

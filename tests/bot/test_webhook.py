@@ -487,3 +487,67 @@ def test_a_push_whose_root_is_not_xml_is_400(wechat):
         b"<root><FromUserName>o</FromUserName><MsgType>text</MsgType></root>"
     )
     assert response.status_code == 400
+
+
+def _signed(settings) -> dict:
+    timestamp, nonce = str(int(time.time())), wechat.random_nonce()
+    signature = wechat.sign(settings.wechat.token, timestamp, nonce)
+    return {"timestamp": timestamp, "nonce": nonce, "signature": signature}
+
+
+def test_head_on_the_webhook_is_answered_like_get_without_a_body(client, settings):
+    params = {**_signed(settings), "echostr": "hello-echo"}
+    response = client.head("/wechat", query_string=params)
+    assert response.status_code == 200 and response.get_data() == b""
+    assert response.headers["Content-Length"] == str(len("hello-echo"))
+
+
+def test_a_405_names_the_methods_the_webhook_takes(client):
+    response = client.delete("/wechat")
+    assert response.status_code == 405 and response.headers["Allow"] == "GET, HEAD, POST"
+
+
+def test_a_name_given_twice_in_the_query_counts_by_its_first_value(client, settings):
+    signed = _signed(settings)
+    query = "&".join(f"{name}={value}" for name, value in signed.items())
+    response = client.get(f"/wechat?{query}&echostr=first&signature={'0' * 40}&echostr=second")
+    assert response.status_code == 200 and response.get_data(as_text=True) == "first"
+
+
+def test_a_body_shorter_than_its_declared_length_is_408_and_nothing_is_recorded(
+    client, settings, runtime
+):
+    body = wechat_fields_xml("o_short", "你好").encode()
+    response = client.post(
+        "/wechat",
+        query_string=_signed(settings),
+        data=body,
+        environ_overrides={"CONTENT_LENGTH": str(len(body) + 10)},
+    )
+    assert response.status_code == 408
+    with runtime.sessions() as session:
+        assert session.scalar(select(func.count(InboundMessage.id))) == 0
+
+
+@pytest.mark.parametrize("length", ["ten", "-1"])
+def test_a_content_length_that_is_no_length_is_400(client, settings, length):
+    response = client.post(
+        "/wechat",
+        query_string=_signed(settings),
+        data=b"<xml/>",
+        environ_overrides={"CONTENT_LENGTH": length},
+    )
+    assert response.status_code == 400 and "Content-Length" in response.get_data(as_text=True)
+
+
+def test_a_reply_is_wechats_text_reply_and_keeps_any_text_whole():
+    text = "甲]]>乙 <b>&amp; ]]]]>"
+    xml = wechat.text_reply_xml("o_to", "gh_from", text)
+    fields = wechat.reply_fields(xml)
+    assert fields["Content"] == text
+    assert (fields["ToUserName"], fields["FromUserName"], fields["MsgType"]) == (
+        "o_to",
+        "gh_from",
+        "text",
+    )
+    assert abs(int(fields["CreateTime"]) - time.time()) < 5

@@ -281,3 +281,30 @@ def test_statements_deallocated_behind_its_back_drop_the_connection_not_the_push
     with transaction(runtime.sessions) as session:
         assert run_together(session, [step]) == [[(6,)]]
         assert session.execute(text("SELECT pg_backend_pid()")).scalar() != pid
+
+
+def test_a_statement_with_values_of_its_own_keeps_them_beside_those_given(runtime):
+    """Values written into the statement (not named in the step's parameters) are sent with
+    those given: the fast path takes the given ones as they are, and falls back to
+    SQLAlchemy's own filling-in when the statement carries more."""
+    from sqlalchemy import bindparam, insert
+
+    from models.base import UTCDateTime
+
+    now = datetime.now(UTC)
+    statement = insert(InboundMessage.__table__).values(
+        dedupe_key=bindparam("key"),
+        openid="o_fixed",
+        msg_type="text",
+        raw_xml="<xml/>",
+        status="done",
+        reply="好的",
+        error="",
+        received_at=bindparam("at", type_=UTCDateTime),
+        late=False,
+    )
+    with transaction(runtime.sessions) as session:
+        run_together(session, [Step(statement, {"key": "k_fixed", "at": now})], commit=True)
+    with runtime.sessions() as session:
+        row = session.scalar(select(InboundMessage).where(InboundMessage.dedupe_key == "k_fixed"))
+        assert (row.openid, row.reply, row.received_at) == ("o_fixed", "好的", now)
