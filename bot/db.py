@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
@@ -163,13 +163,48 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+class KeptConnections:
+    """Connections a process keeps checked out between its units of work on one connection
+    (`connected_transaction`, a push handled at once): a push then pays neither the pool's
+    checkout and return nor a new SQLAlchemy Connection, a tenth of its work on SQLite.
+
+    At most `keep` wait here; more go back to the pool, and the pool keeps the rest for
+    everything else. A connection whose unit failed is never kept (it goes back to the pool,
+    which rolls it back or drops it when lost). Taking and giving back are a list's pop and
+    append, safe between threads. `close` (the runtime's) returns them all to the pool."""
+
+    def __init__(self, engine: Engine, keep: int) -> None:
+        self.engine, self._keep = engine, keep
+        self._idle: list[Connection] = []
+
+    def take(self) -> Connection:
+        try:
+            return self._idle.pop()
+        except IndexError:
+            return self.engine.connect()
+
+    def give_back(self, connection: Connection) -> None:
+        usable = not connection.closed and not connection.invalidated
+        if usable and not connection.in_transaction() and len(self._idle) < self._keep:
+            self._idle.append(connection)
+        else:
+            connection.close()
+
+    def close(self) -> None:
+        while self._idle:
+            self._idle.pop().close()
+
+
 @contextmanager
-def connected_transaction(engine: Engine, factory: sessionmaker[Session]) -> Iterator[Session]:
+def connected_transaction(
+    connections: KeptConnections, factory: sessionmaker[Session]
+) -> Iterator[Session]:
     """One unit of work on a connection taken for it: commit on success, roll back on any
     error. The session is bound to that connection and keeps no transaction of its own until
     the ORM is used, so a unit of Core statements (`models.pipeline`) pays for none of the
     ORM's bookkeeping; what it did use of the ORM is flushed before the COMMIT."""
-    with engine.connect() as connection:
+    connection = connections.take()
+    try:
         outer = connection.begin()
         session = factory(bind=connection, join_transaction_mode="rollback_only")
         try:
@@ -177,12 +212,12 @@ def connected_transaction(engine: Engine, factory: sessionmaker[Session]) -> Ite
             session.flush()
             if outer.is_active:  # not committed already by the unit's last round trip
                 outer.commit()
-        except BaseException:
-            if outer.is_active:
-                outer.rollback()
-            raise
         finally:
             session.close()
+    except BaseException:
+        connection.close()  # rolled back, and back to the pool (which drops it when lost)
+        raise
+    connections.give_back(connection)
 
 
 @contextmanager

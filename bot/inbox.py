@@ -153,7 +153,7 @@ class Inbox:
         received_at, key = self._clock(), message.dedupe_key()
         try:
             runtime = self._runtime
-            with connected_transaction(runtime.engine, runtime.sessions) as session:
+            with connected_transaction(runtime.connections, runtime.sessions) as session:
                 opened = self._open(session, message, key, nonce, received_at)
                 known = _known(opened.seen)
                 if known is not PROCEED:

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import wechat
-from bot.db import READ_ONLY, make_engine, make_session_factory
+from bot.db import READ_ONLY, KeptConnections, make_engine, make_session_factory
 from bot.media_links import MediaLinks
 from bot.policies import LivePolicy
 from bot.redis_conn import describe, make_redis
@@ -34,6 +34,7 @@ class Runtime:
     redis: Redis
     live_policy: LivePolicy
     stores: Stores
+    connections: KeptConnections  # kept between pushes handled at once (`bot.inbox`)
     # Signs forms and links: web.secret_key, or a random key for this process only.
     secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     # The dev server's adjustable clock (`bihuan simulate`'s /clock); zero in production.
@@ -97,6 +98,7 @@ class Runtime:
         return self.policy.deadlines
 
     def close(self) -> None:
+        self.connections.close()
         self.engine.dispose()
 
 
@@ -109,6 +111,7 @@ def build_runtime(settings: Settings, redis: Redis | None = None, process: str =
         engine=engine,
         sessions=sessions,
         redis=redis,
+        connections=KeptConnections(engine, keep=max(1, settings.database.pool_size // 2)),
         live_policy=LivePolicy(settings, sessions, READ_ONLY),
         stores=Stores.on(
             sessions, settings.conversation.idle_minutes, settings.rating.comment_minutes

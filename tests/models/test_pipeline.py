@@ -252,13 +252,13 @@ def test_a_unit_on_its_own_connection_commits_core_and_orm_together_or_nothing(r
     together; an error rolls back both."""
     now = datetime.now(UTC)
     with pytest.raises(RuntimeError):
-        with connected_transaction(runtime.engine, runtime.sessions) as session:
+        with connected_transaction(runtime.connections, runtime.sessions) as session:
             session.add(InboundMessage(**_push("k_orm", "o_u", now)))
             session.flush()  # written, not committed
             inbound.open_push(session, "o_u", "k_core", now, ("n_u", "d"))
             raise RuntimeError("a handler's bug")
     assert _keys(runtime) == []
-    with connected_transaction(runtime.engine, runtime.sessions) as session:
+    with connected_transaction(runtime.connections, runtime.sessions) as session:
         inbound.open_push(session, "o_u", "k_core", now, ("n_u", "d"))
         session.add(InboundMessage(**_push("k_orm", "o_u", now)))
         inbound.record_handled_and_commit(session, [], **_push("k_core", "o_u", now))
