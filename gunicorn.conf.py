@@ -12,7 +12,8 @@ Why these values (issue 10):
 - workers 2 × CPU cores (`WEB_CONCURRENCY` overrides): the work per push is mostly waiting on
   PostgreSQL; the processes spread XML parsing, AES and templates over the cores. Each
   process keeps a database pool of `database.pool_size` (10) ≥ threads, waiting at most
-  `database.pool_timeout_seconds` for a connection.
+  `database.pool_timeout_seconds` for a connection; up to half of it stays checked out
+  between pushes (`bot.db.KeptConnections`).
 - Bodies: the webhook cuts a client that stops sending for `wechat.body_timeout_seconds`
   (408) and refuses more than `wechat.max_body_bytes` (413); in production nginx buffers
   whole bodies first (README, "Production"), so slow clients never reach a thread at all.

@@ -37,17 +37,26 @@ def plain_transactions(driver) -> bool:
     )
 
 
+class Kept:
+    """What is kept of one driver connection for its life (by the caller): the names of the
+    statements prepared on it, and psycopg's adapters for it (a `Transformer`, which caches
+    the dumper and loader it found for each type)."""
+
+    def __init__(self, driver) -> None:
+        self.prepared: dict[bytes, bool] = {}
+        self.transformer = Transformer(driver)
+
+
 def exchange(
-    driver, queries: Sequence[tuple[bytes, Sequence]], prepared: dict, *, commit: bool
+    driver, queries: Sequence[tuple[bytes, Sequence]], kept: Kept, *, commit: bool
 ) -> list[list[tuple]]:
     """The rows of each `(sql with $n placeholders, values)` query, in order (an empty list for
     a query returning none), all sent in one write and read in one Sync.
 
     Each query runs as a statement prepared on the server, prepared in the same round trip
-    the first time; `prepared` holds the names prepared on this connection (kept by the
-    caller for the connection's life)."""
+    the first time (`kept.prepared`: the names prepared on this connection)."""
     pgconn = driver.pgconn
-    transformer = Transformer(driver)
+    transformer, prepared = kept.transformer, kept.prepared
     bound = [_bound(transformer, sql, values) for sql, values in queries]  # before any send
     kinds = []  # per result: ("begin" | "prepare" | "query" | "commit", name)
     pgconn.enter_pipeline_mode()

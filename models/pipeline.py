@@ -7,8 +7,9 @@ and the COMMIT). Sent one by one, each costs a round trip to the server and SQLA
 per-statement work; in a pipeline they go in one write and come back in one read. The server
 still runs them one after another, each with its own snapshot, so a statement queued after a
 lock sees what the lock's previous holder committed — the same results as one by one. The
-names prepared on a connection are kept in its pool record's `info` (a new connection starts
-with none); psycopg's own preparing is off (`bot.db`), since its ROLLBACK deallocates them.
+names prepared on a connection, and psycopg's adapters for it, are kept in the connection's
+`info` (`libpq.Kept`; a new connection starts with none); psycopg's own preparing is off
+(`bot.db`), since its ROLLBACK deallocates them.
 
 On SQLite, which has no round trips to save, the statements run one by one on the driver's
 cursor, compiled and their values converted by SQLAlchemy (`_Prepared`), without its
@@ -36,7 +37,7 @@ from sqlalchemy.sql.selectable import CompoundSelect, Select
 
 from models import libpq
 
-PREPARED = "bihuan_prepared"  # the pool record's info: the statements prepared on it
+KEPT = "bihuan_libpq"  # the connection's info: what `models.libpq` keeps of it
 UNKNOWN_STATEMENT = "26000"  # invalid_sql_statement_name: a prepared statement is gone
 
 
@@ -93,9 +94,10 @@ def _in_pipeline(connection: Connection, driver, steps: Sequence[Step], commit: 
         (plan.numbered, plan.in_order(step.params))
         for plan, step in zip(prepared, steps, strict=True)
     ]
-    on_server = connection.connection.info.setdefault(PREPARED, {})
+    info = connection.connection.info
+    kept = info.get(KEPT) or info.setdefault(KEPT, libpq.Kept(driver))
     try:
-        results = libpq.exchange(driver, queries, on_server, commit=commit)
+        results = libpq.exchange(driver, queries, kept, commit=commit)
     except connection.dialect.loaded_dbapi.Error as error:
         # A statement we prepared is gone (deallocated behind our back): what we know of
         # this connection is wrong, so it is dropped like a lost one (the push is retried

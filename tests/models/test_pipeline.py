@@ -308,3 +308,23 @@ def test_a_statement_with_values_of_its_own_keeps_them_beside_those_given(runtim
     with runtime.sessions() as session:
         row = session.scalar(select(InboundMessage).where(InboundMessage.dedupe_key == "k_fixed"))
         assert (row.openid, row.reply, row.received_at) == ("o_fixed", "好的", now)
+
+
+def test_one_connection_reused_sends_each_value_as_given_null_or_not(runtime):
+    """A connection's adapters are kept between round trips (PostgreSQL): a column sent as
+    NULL in one push and as a time in the next is stored as each says, on the same
+    connection."""
+    from bot.db import KeptConnections
+
+    kept = KeptConnections(runtime.engine, keep=1)
+    now = datetime.now(UTC)
+    for key, finished in (("k_null", None), ("k_time", now), ("k_null_again", None)):
+        with connected_transaction(kept, runtime.sessions) as session:
+            values = {**_push(key, "o_kept", now), "finished_at": finished}
+            inbound.record_handled_and_commit(session, [], **values)
+    kept.close()
+    with runtime.sessions() as session:
+        found = dict(
+            session.execute(select(InboundMessage.dedupe_key, InboundMessage.finished_at)).all()
+        )
+    assert found == {"k_null": None, "k_time": now, "k_null_again": None}
