@@ -95,9 +95,11 @@ def _status_line(status: int) -> str:
 
 
 def query(environ: dict) -> dict[str, str]:
-    """The query string's parameters; the first value of a name given twice."""
+    """The query string's parameters; the first value of a name given twice. (WSGI hands
+    the raw bytes over as latin-1: back to bytes, then read as UTF-8, as werkzeug does.)"""
+    raw = environ.get("QUERY_STRING", "").encode("latin-1", "replace").decode("utf-8", "replace")
     args: dict[str, str] = {}
-    for name, value in parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True):
+    for name, value in parse_qsl(raw, keep_blank_values=True):
         args.setdefault(name, value)
     return args
 

@@ -551,3 +551,12 @@ def test_a_reply_is_wechats_text_reply_and_keeps_any_text_whole():
         "text",
     )
     assert abs(int(fields["CreateTime"]) - time.time()) < 5
+
+
+def test_a_query_value_sent_as_raw_utf8_reads_as_its_characters(client, settings):
+    """WSGI passes the query's raw bytes as latin-1; the webhook reads them as UTF-8."""
+    signed = _signed(settings)
+    query = "&".join(f"{name}={value}" for name, value in signed.items())
+    raw = f"{query}&echostr=你好".encode().decode("latin-1")
+    response = client.get("/wechat", environ_overrides={"QUERY_STRING": raw})
+    assert response.status_code == 200 and response.get_data(as_text=True) == "你好"
