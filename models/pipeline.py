@@ -126,9 +126,7 @@ class _Prepared:
         """The parameters in order (SQLite's `?`). When `params` names them all, straight
         from it; otherwise SQLAlchemy fills in the values the statement carries itself."""
         given = params if params.keys() >= self.names else self.compiled.construct_params(params)
-        return [
-            given[name] if process is None else process(given[name]) for name, process in self.binds
-        ]
+        return [_value(process, given[name]) for name, process in self.binds]
 
     def in_order(self, params: dict) -> list:
         """The parameters of `numbered`, $1 first."""

@@ -8,11 +8,12 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
-from bot.db import connected_transaction, is_transient, transaction
+from bot.db import KeptConnections, connected_transaction, is_transient, transaction
 from models import chat_state, inbound
+from models.base import UTCDateTime
 from models.inbound import InboundMessage
 from models.pipeline import Step, run_together
 
@@ -287,10 +288,6 @@ def test_a_statement_with_values_of_its_own_keeps_them_beside_those_given(runtim
     """Values written into the statement (not named in the step's parameters) are sent with
     those given: the fast path takes the given ones as they are, and falls back to
     SQLAlchemy's own filling-in when the statement carries more."""
-    from sqlalchemy import bindparam, insert
-
-    from models.base import UTCDateTime
-
     now = datetime.now(UTC)
     statement = insert(InboundMessage.__table__).values(
         dedupe_key=bindparam("key"),
@@ -314,8 +311,6 @@ def test_one_connection_reused_sends_each_value_as_given_null_or_not(runtime):
     """A connection's adapters are kept between round trips (PostgreSQL): a column sent as
     NULL in one push and as a time in the next is stored as each says, on the same
     connection."""
-    from bot.db import KeptConnections
-
     kept = KeptConnections(runtime.engine, keep=1)
     now = datetime.now(UTC)
     for key, finished in (("k_null", None), ("k_time", now), ("k_null_again", None)):
