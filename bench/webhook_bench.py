@@ -160,9 +160,13 @@ def bench_setup(found: list[Server], args: argparse.Namespace) -> dict[str, Resu
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=30)
     for name, result in results.items():
+        rounds = ", ".join(
+            f"{rps:,.0f}/{p99:.1f}" for rps, p99 in zip(result.rps, result.p99_ms, strict=True)
+        )
         print(
             f"  {name}: {result.median_rps:,.0f} req/s, "
-            f"p99 {max(result.p99_ms):.1f} ms, errors {result.errors}",
+            f"p99 {max(result.p99_ms):.1f} ms, errors {result.errors} "
+            f"(each round, req/s / p99 ms: {rounds})",
             flush=True,
         )
     return results
