@@ -7,79 +7,44 @@ printable form. Screenshots of each step are kept under var/screenshots/ (CI art
 
 from __future__ import annotations
 
-import os
 import re
-import threading
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from bot.app import create_app
 from bot.settings import PROJECT_ROOT
 from models.ticket.tables import Ticket
+from tests.web.browser import SCREENS, chromium, needs_chromium, new_context, serving, width_of
 from tests.web.office import PASSWORD, office_runtime, set_passwords
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENS = {
-    "desktop-1280": {"viewport": {"width": 1280, "height": 800}},
-    "phone-390": {
-        "viewport": {"width": 390, "height": 844},
-        "device_scale_factor": 2,
-        "is_mobile": True,
-        "has_touch": True,
-    },
-}
 SHOTS = PROJECT_ROOT / "var" / "screenshots" / "back-office"
 
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM),
-    reason=f"Debian's chromium is not installed at {CHROMIUM} (.ci/run installs it)",
-)
+pytestmark = needs_chromium
 
 
 @pytest.fixture
 def served(runtime, demo):
     site = office_runtime(runtime)
     set_passwords(site)
-    server = make_server("127.0.0.1", 0, create_app(runtime=site), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield site, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(10)
+    with serving(site) as base:
+        yield site, base
     site.close()
 
 
 @pytest.fixture
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 class Person:
     """One person at their own device (a browser context of its own)."""
 
     def __init__(self, browser, screen: str, base: str, name: str) -> None:
-        self.context = browser.new_context(
-            **SCREENS[screen], java_script_enabled=False, locale="zh-CN"
-        )
+        self.context = new_context(browser, screen)
         self.page = self.context.new_page()
         self.base, self.name, self.screen = base, name, screen
-        self.width = SCREENS[screen]["viewport"]["width"]
+        self.width = width_of(screen)
 
     def sign_in(self) -> None:
         self.page.fill("#username", self.name)

@@ -4,42 +4,18 @@ var/screenshots/dashboard/ (CI artifacts)."""
 
 from __future__ import annotations
 
-import os
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from werkzeug.serving import make_server
 
-from bot.app import create_app
 from bot.settings import PROJECT_ROOT
 from tests.factories import make_ticket
+from tests.web.browser import SCREENS, chromium, needs_chromium, new_context, serving, width_of
 from tests.web.office import PASSWORD, office_runtime, set_passwords
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENS = {
-    "desktop-1280": {"viewport": {"width": 1280, "height": 800}},
-    "phone-390": {
-        "viewport": {"width": 390, "height": 844},
-        "device_scale_factor": 2,
-        "is_mobile": True,
-        "has_touch": True,
-    },
-}
 SHOTS = PROJECT_ROOT / "var" / "screenshots" / "dashboard"
 
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM), reason=f"Debian's chromium is not installed at {CHROMIUM}"
-)
+pytestmark = needs_chromium
 
 
 @pytest.fixture
@@ -51,23 +27,15 @@ def served(runtime, demo):
         make_ticket(site, status="archived", created_at=now - timedelta(days=days))
     make_ticket(site, status="processing")
     make_ticket(site, handler="陈静", department="市场发展部", status="archived")
-    server = make_server("127.0.0.1", 0, create_app(runtime=site), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(10)
+    with serving(site) as base:
+        yield base
     site.close()
 
 
 @pytest.mark.parametrize("screen", list(SCREENS))
 def test_dashboard_fits_the_screen_and_shows_its_figures(served, screen):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(**SCREENS[screen], java_script_enabled=False, locale="zh-CN")
-        page = context.new_page()
+    with chromium() as browser:
+        page = new_context(browser, screen).new_page()
         page.goto(f"{served}/dashboard?period=month")
         page.fill("#username", "周敏")
         page.fill("#password", PASSWORD)
@@ -77,8 +45,6 @@ def test_dashboard_fits_the_screen_and_shows_its_figures(served, screen):
         text = page.inner_text("main")
         assert "统计看板" in text and "办结率" in text and "未达标" in text
         assert page.locator("svg").count() >= 4
-        width = SCREENS[screen]["viewport"]["width"]
-        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        assert page.evaluate("document.documentElement.scrollWidth") <= width_of(screen)
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / f"{screen}.png"), full_page=True)
-        browser.close()

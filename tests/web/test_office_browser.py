@@ -5,77 +5,42 @@ kept under var/screenshots/office/ (CI artifacts)."""
 
 from __future__ import annotations
 
-import os
-import threading
-
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from bot.app import create_app
 from bot.settings import PROJECT_ROOT
 from models.ticket.tables import Ticket
+from tests.web.browser import SCREENS, chromium, needs_chromium, new_context, serving, width_of
 from tests.web.office import PASSWORD, office_runtime, set_passwords
 from tests.web.office_work import fill_office
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENS = {
-    "desktop-1280": {"viewport": {"width": 1280, "height": 800}},
-    "phone-390": {
-        "viewport": {"width": 390, "height": 844},
-        "device_scale_factor": 2,
-        "is_mobile": True,
-        "has_touch": True,
-    },
-}
 SHOTS = PROJECT_ROOT / "var" / "screenshots" / "office"
 
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM), reason=f"Debian's chromium is not installed at {CHROMIUM}"
-)
+pytestmark = needs_chromium
 
 
 @pytest.fixture
 def served(runtime, demo):
     site = office_runtime(runtime)
     set_passwords(site)
-    server = make_server("127.0.0.1", 0, create_app(runtime=site), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield site, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(10)
+    with serving(site) as base:
+        yield site, base
     site.close()
 
 
 @pytest.fixture
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 class Desk:
     """One person at their own screen, signed in."""
 
     def __init__(self, browser, screen: str, base: str, name: str) -> None:
-        self.context = browser.new_context(
-            **SCREENS[screen], java_script_enabled=False, locale="zh-CN"
-        )
+        self.context = new_context(browser, screen)
         self.page, self.base, self.screen = self.context.new_page(), base, screen
-        self.width = SCREENS[screen]["viewport"]["width"]
+        self.width = width_of(screen)
         self.page.goto(base + "/login")
         self.page.fill("#username", name)
         self.page.fill("#password", PASSWORD)

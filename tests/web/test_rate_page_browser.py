@@ -5,17 +5,15 @@ screen, against the app served over HTTP on 127.0.0.1 (JavaScript off, as the pa
 from __future__ import annotations
 
 import os
-import threading
 
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from bot.app import create_app
 from bot.rate_page import LINK_SALT
 from models.rating.tables import Rating
 from models.ticket.tables import Ticket
+from tests.web.browser import chromium, needs_chromium, new_context, serving
 from tests.web.support import (
     SECRET,
     PastSigner,
@@ -26,54 +24,26 @@ from tests.web.support import (
     ticket_query,
 )
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "device_scale_factor": 2,
-    "is_mobile": True,
-    "has_touch": True,
-    "java_script_enabled": False,
-}
 SCREENSHOT = os.environ.get("BIHUAN_RATE_SCREENSHOT", "")
 
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM),
-    reason=f"Debian's chromium is not installed at {CHROMIUM} (.ci/run installs it)",
-)
+pytestmark = needs_chromium
 
 
 @pytest.fixture
 def served(runtime, demo):
     """Yield (runtime, base URL) of the app served by werkzeug in a thread."""
     site = rate_runtime(runtime, limit_per_address=3)
-    server = make_server("127.0.0.1", 0, create_app(runtime=site), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield site, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(10)
+    with serving(site) as base:
+        yield site, base
     site.close()
 
 
 @pytest.fixture
 def phone_page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(**PHONE)
+    with chromium() as browser:
+        context = new_context(browser, "phone-390")
         yield context.new_page()
         context.close()
-        browser.close()
 
 
 def checked(page) -> int:
