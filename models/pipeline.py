@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 
 from sqlalchemy import Connection
@@ -118,7 +118,7 @@ class _Prepared:
     compiled: Compiled
     binds: tuple[tuple[str, Callable | None], ...]  # in the SQL's order (SQLite's `?`s)
     results: tuple[Callable | None, ...] | None  # None: rows as the driver gives them
-    names: frozenset[str]  # of `binds`
+    names: frozenset[str]  # of `binds` (kept: asked at every run)
     numbered: bytes = b""  # PostgreSQL: the SQL with libpq's $1, $2… placeholders
     numbered_from: tuple[int, ...] = ()  # for each $n, its parameter's place in `binds`
 
@@ -166,14 +166,12 @@ def _prepared(statement: Executable, dialect: Dialect) -> _Prepared:
             column.type.dialect_impl(dialect).result_processor(dialect, None)
             for column in statement.selected_columns
         )
+    plan = _Prepared(compiled.string, compiled, binds, results, frozenset(names))
     if dialect.name != "postgresql":
-        return _Prepared(compiled.string, compiled, binds, results, frozenset(names))
+        return plan
     places = {name: place for place, (name, _) in enumerate(binds)}
-    numbered, names = _numbered(compiled.string, set(places))
-    numbered_from = tuple(places[name] for name in names)
-    return _Prepared(
-        compiled.string, compiled, binds, results, frozenset(places), numbered, numbered_from
-    )
+    numbered, order = _numbered(compiled.string, set(places))
+    return replace(plan, numbered=numbered, numbered_from=tuple(places[n] for n in order))
 
 
 _PYFORMAT = re.compile(r"%\((\w+)\)s|%%")
